@@ -1,0 +1,49 @@
+"""The command line: python -m analysis <command> ...
+
+Each command lives in its own module, which exposes ``configure(parser)`` and ``run(args) -> int``.
+Modules are imported only when their command runs, so ``python -m analysis ingest`` never imports torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ingest": ("analysis.ingest", "Load the release CSV/Parquet (or the hub) into a DuckDB database"),
+    "demo": ("analysis.demo", "Build the synthetic demo dataset and load it through ingest"),
+    "embed": ("analysis.embeddings", "Embed candidate responses and prompts (cached by model and content hash)"),
+    "project": ("analysis.projection", "Fit and store a 2-D UMAP projection of the embeddings"),
+    "axes": ("analysis.axes", "Score texts on the Inglehart-Welzel value axes; anchor validity"),
+    "llm": ("analysis.llm_responses", "Load a CSV of LLM answers (model, prompt, response) into the database"),
+    "sample": ("analysis.sampling", "Evaluate a candidate-sampling strategy on the value plane"),
+    "simulate": ("analysis.simulate", "Simulate heterogeneous annotators and reward-model recovery"),
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if only is None or only == name:
+            module = importlib.import_module(module_name)
+            module.configure(p)
+            p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command not in COMMANDS:
+        build_parser(only="").print_help()
+        return 0 if command is None and ("-h" in argv or "--help" in argv or not argv) else 2
+    parser = build_parser(only=command)
+    args = parser.parse_args(argv)
+    return int(args._run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

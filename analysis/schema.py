@@ -1,0 +1,110 @@
+"""One source of truth for names shared across layers: release columns, tables, poles, countries."""
+
+from __future__ import annotations
+
+TURNS: tuple[str, ...] = ("first", "second", "third", "fourth")
+LETTERS: tuple[str, ...] = ("a", "b", "c", "d")
+
+# Columns of the release's wide CSV (one row per conversation), matched by name.
+BASE_COLUMNS: tuple[str, ...] = ("conversation_id", "annotator_id", "assigned_lang", "wave")
+TURN_FIELDS: tuple[str, ...] = (
+    "prompt",
+    "response_a",
+    "response_b",
+    "response_c",
+    "response_d",
+    "preferred_response",
+    "feedback",
+)
+ANNOTATOR_COLUMNS: tuple[str, ...] = (
+    "annotator_age",
+    "annotator_gender",
+    "annotator_education_level",
+    "annotator_political",
+    "annotator_ethnicity",
+    "annotator_country",
+)
+FLAG_COLUMNS: tuple[str, ...] = (
+    "is_pregenerated_first_prompt",
+    "in_balanced_subset",
+    "in_balanced_subset_10",
+)
+
+
+def turn_column(turn: str, field: str) -> str:
+    return f"{turn}_turn_{field}"
+
+
+RELEASE_COLUMNS: tuple[str, ...] = (
+    BASE_COLUMNS
+    + tuple(turn_column(t, f) for t in TURNS for f in TURN_FIELDS)
+    + ANNOTATOR_COLUMNS
+    + FLAG_COLUMNS
+)
+
+# Columns without which a row cannot be placed at all. Turn feedback and the demographic and flag
+# columns are optional: when absent they load as NULL.
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    ("conversation_id", "annotator_id")
+    + tuple(
+        turn_column(t, f)
+        for t in TURNS
+        for f in ("prompt", "response_a", "response_b", "response_c", "response_d", "preferred_response")
+    )
+)
+OPTIONAL_COLUMNS: tuple[str, ...] = tuple(c for c in RELEASE_COLUMNS if c not in REQUIRED_COLUMNS)
+
+# Tables of the normalised database (documented in docs/tables.md).
+T_META = "meta"
+T_ANNOTATORS = "annotators"
+T_CONVERSATIONS = "conversations"
+T_COMPARISONS = "comparisons"
+T_CANDIDATES = "candidates"
+T_PROMPTS = "prompts"
+T_REJECTED = "rejected"
+V_FACTS = "comparison_facts"  # view: comparisons joined with conversation and annotator columns
+
+# Rejection reasons (the values of rejected.reason).
+R_MISSING_CONVERSATION_ID = "missing_conversation_id"
+R_MISSING_ANNOTATOR_ID = "missing_annotator_id"
+R_CONFLICTING_DUPLICATE = "conflicting_duplicate"
+R_MISSING_PREFERRED = "missing_preferred_response"
+R_UNKNOWN_PREFERRED = "unknown_preferred_response"
+R_EMPTY_CANDIDATE = "empty_candidate"
+ROW_REASONS = (R_MISSING_CONVERSATION_ID, R_MISSING_ANNOTATOR_ID, R_CONFLICTING_DUPLICATE)
+TURN_REASONS = (R_MISSING_PREFERRED, R_UNKNOWN_PREFERRED, R_EMPTY_CANDIDATE)
+
+# Countries and languages of the study.
+COUNTRIES: tuple[str, ...] = ("United States", "France", "Italy", "Brazil", "India")
+COUNTRY_LANG: dict[str, str] = {
+    "United States": "en",
+    "France": "fr",
+    "Italy": "it",
+    "Brazil": "pt",
+    "India": "hi",
+}
+LANGUAGES: tuple[str, ...] = ("en", "fr", "it", "pt", "hi")
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English",
+    "fr": "French",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "hi": "Hindi",
+}
+
+# Inglehart-Welzel value axes. x: survival (-) to self-expression (+); y: traditional (-) to secular-rational (+).
+AXIS_X = "self_expression"
+AXIS_Y = "secular"
+POLES: tuple[str, ...] = ("traditional", "secular", "survival", "self_expression")
+POLE_AXIS: dict[str, tuple[str, int]] = {
+    "traditional": (AXIS_Y, -1),
+    "secular": (AXIS_Y, +1),
+    "survival": (AXIS_X, -1),
+    "self_expression": (AXIS_X, +1),
+}
+POLE_LABELS: dict[str, str] = {
+    "traditional": "Traditional",
+    "secular": "Secular-rational",
+    "survival": "Survival",
+    "self_expression": "Self-expression",
+}
