@@ -208,3 +208,220 @@ def models_from_rows(rows: list[dict]) -> tuple[ModelProfile, ...]:
 
 def models_to_rows(models: tuple[ModelProfile, ...]) -> list[dict]:
     return [{"name": m.name, "x": m.center[0], "y": m.center[1], "spread": m.spread} for m in models]
+
+
+# --------------------------------------------------------------------------------------------------
+# Real texts: choose k candidates from a pool of embedded, placed responses.
+
+POOL_METHODS: tuple[str, ...] = ("random", "nearest", "farthest", "dpp")
+POOL_METHOD_LABELS: dict[str, str] = {
+    "random": "k at random (like independent sampling)",
+    "nearest": "k nearest to the target (a model's default position)",
+    "farthest": "farthest-point traversal on the embeddings",
+    "dpp": "greedy DPP (most diverse set) on the embeddings",
+}
+
+
+def _cosine_kernel(embeddings: np.ndarray) -> np.ndarray:
+    e = np.asarray(embeddings, dtype=float)
+    norm = np.linalg.norm(e, axis=1, keepdims=True)
+    u = np.divide(e, norm, out=np.zeros_like(e), where=norm > 1e-12)
+    k = u @ u.T
+    np.fill_diagonal(k, 1.0)
+    return k
+
+
+def select_from_pool(
+    method: str,
+    embeddings: np.ndarray,
+    positions: np.ndarray,
+    k: int,
+    seed: int | np.random.Generator,
+    target: tuple[float, float] | np.ndarray | None = None,
+) -> np.ndarray:
+    """Indices (k,) into a pool of n responses, chosen by ``method``.
+
+    ``embeddings`` (n, d) are the responses' text embeddings, ``positions`` (n, 2) their places on the plane.
+    - random: k distinct at random.
+    - nearest: the k closest on the plane to ``target`` (default: the first default model's position).
+    - farthest: farthest-point traversal under cosine distance on the embeddings, starting from a random item.
+    - dpp: greedy MAP of a DPP with the cosine-similarity kernel (plus a small ridge), starting from the
+      item nearest the target; each step adds the item that most increases log det, i.e. the one least
+      explained by those already chosen.
+    """
+    if method not in POOL_METHODS:
+        raise ValueError(f"unknown pool method {method!r}: choose one of {', '.join(POOL_METHODS)}")
+    emb = np.asarray(embeddings, dtype=float)
+    pos = np.asarray(positions, dtype=float)
+    if emb.ndim != 2 or pos.ndim != 2 or pos.shape[1] != 2:
+        raise ValueError(f"embeddings must be (n, d) and positions (n, 2); got {emb.shape} and {pos.shape}")
+    n = emb.shape[0]
+    if pos.shape[0] != n:
+        raise ValueError(f"embeddings and positions must describe the same {n} responses; got {pos.shape[0]} positions")
+    k = int(k)
+    if k < 1:
+        raise ValueError(f"k must be at least 1 (got {k})")
+    if k > n:
+        raise ValueError(f"the pool holds only {n} responses, fewer than k = {k}: lower k or add responses")
+    rng = _rng(seed)
+    tgt = np.asarray(DEFAULT_MODELS[0].center if target is None else target, dtype=float)
+
+    if method == "random":
+        return np.sort(rng.choice(n, size=k, replace=False))
+    if method == "nearest":
+        d = np.linalg.norm(pos - tgt, axis=1)
+        return np.argsort(d, kind="stable")[:k]
+    kern = _cosine_kernel(emb)
+    if method == "farthest":
+        chosen = [int(rng.integers(n))]
+        min_dist = 1.0 - kern[chosen[0]]
+        min_dist[chosen[0]] = -np.inf
+        for _ in range(k - 1):
+            j = int(np.argmax(min_dist))
+            chosen.append(j)
+            min_dist = np.minimum(min_dist, 1.0 - kern[j])
+            min_dist[chosen] = -np.inf
+        return np.asarray(chosen)
+    # dpp: greedy MAP via incremental Cholesky (Chen et al., 2018).
+    lk = kern + 1e-6 * np.eye(n)
+    start = int(np.argmin(np.linalg.norm(pos - tgt, axis=1)))
+    chosen = [start]
+    c = np.zeros((k, n))
+    d2 = np.diag(lk).copy()
+    j = start
+    for t in range(k - 1):
+        e = (lk[j] - c[:t].T @ c[:t, j]) / np.sqrt(max(d2[j], 1e-18))
+        c[t] = e
+        d2 = d2 - e * e
+        d2[chosen] = -np.inf
+        j = int(np.argmax(d2))
+        chosen.append(j)
+    return np.asarray(chosen)
+
+
+# --------------------------------------------------------------------------------------------------
+# CLI: python -m analysis sample --strategy nc --k 4 --prompts 1000 --seed 0 --json
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from analysis.diversity import DEFAULT_THRESHOLD
+
+    d = StrategyParams()
+    parser.add_argument("--strategy", choices=STRATEGIES, default="iid", help="sampling strategy (default: iid)")
+    parser.add_argument("--k", type=int, default=4, help="candidates per prompt (default: 4)")
+    parser.add_argument("--prompts", type=int, default=1000, help="number of simulated prompts (default: 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="evaluate over this many seeds (seed, seed+1, ...) and report a 95%% interval (default: 1)",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help=f"a response is on a pole when its coordinate passes +/- this (default: {DEFAULT_THRESHOLD})",
+    )
+    parser.add_argument("--temperature", type=float, default=d.temperature, help="scales every model's spread")
+    parser.add_argument("--nc-strength", type=float, default=d.nc_strength, help="NC repulsion strength in [0, 1]")
+    parser.add_argument("--persona-pull", type=float, default=d.persona_pull, help="how far a persona moves a model, [0, 1]")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+def result_dict(
+    strategy: str,
+    k: int,
+    n_prompts: int,
+    seeds: list[int],
+    params: StrategyParams,
+    threshold: float,
+    progress=None,
+) -> dict:
+    """The CLI's JSON object (also what the page offers for download of one strategy)."""
+    from analysis.diversity import evaluate
+    from analysis.schema import POLES
+
+    df = evaluate(strategy, n_prompts, k, seeds, params, threshold, progress=progress)
+    by = {r["metric"]: r for r in df.iter_rows(named=True)}
+
+    def interval(m: str):
+        lo, hi = by[m]["low"], by[m]["high"]
+        return None if lo is None else [lo, hi]
+
+    out = {
+        "strategy": strategy,
+        "k": int(k),
+        "prompts": int(n_prompts),
+        "seeds": list(seeds),
+        "threshold": float(threshold),
+        "coverage": {p: by[f"coverage_{p}"]["mean"] for p in POLES},
+        "vendi": by["vendi"]["mean"],
+        "mean_pairwise_distance": by["mean_pairwise_distance"]["mean"],
+        "hull_area": by["hull_area"]["mean"],
+        "illustrative": True,
+        "note": "simulated sets from illustrative model positions, not measurements; hull_area is our own measure",
+        "params": {
+            "temperature": params.temperature,
+            "nc_strength": params.nc_strength,
+            "persona_pull": params.persona_pull,
+            "models": models_to_rows(params.models),
+        },
+    }
+    if len(seeds) > 1:
+        out["intervals"] = {
+            **{f"coverage_{p}": interval(f"coverage_{p}") for p in POLES},
+            "vendi": interval("vendi"),
+            "mean_pairwise_distance": interval("mean_pairwise_distance"),
+            "hull_area": interval("hull_area"),
+        }
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from analysis.diversity import METRIC_LABELS
+
+    try:
+        if args.k < 1 or args.prompts < 1 or args.seeds < 1:
+            raise ValueError("--k, --prompts and --seeds must all be at least 1")
+        params = replace(
+            StrategyParams(),
+            temperature=args.temperature,
+            nc_strength=args.nc_strength,
+            persona_pull=args.persona_pull,
+        )
+        seeds = list(range(args.seed, args.seed + args.seeds))
+        bar = None
+        progress = None
+        if args.seeds > 1:
+            from tqdm import tqdm
+
+            bar = tqdm(total=args.seeds, desc=f"sampling {args.strategy}", file=sys.stderr, disable=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.n = done
+                bar.refresh()
+
+        try:
+            res = result_dict(args.strategy, args.k, args.prompts, seeds, params, args.threshold, progress)
+        finally:
+            if bar is not None:
+                bar.close()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(res))
+        return 0
+    print(f"strategy {res['strategy']} ({STRATEGY_LABELS[res['strategy']]}), k = {res['k']}, "
+          f"{res['prompts']} prompts, seeds {seeds[0]}..{seeds[-1]}, threshold {res['threshold']}")
+    print("ILLUSTRATIVE: simulated from illustrative model positions, not measured.")
+    rows = [(METRIC_LABELS[f"coverage_{p}"], v) for p, v in res["coverage"].items()]
+    rows += [(METRIC_LABELS[m], res[m]) for m in ("vendi", "mean_pairwise_distance", "hull_area")]
+    width = max(len(r[0]) for r in rows)
+    for name, value in rows:
+        key = next(m for m, lab in METRIC_LABELS.items() if lab == name)
+        iv = res.get("intervals", {}).get(key)
+        extra = f"   [{iv[0]:.3f}, {iv[1]:.3f}]" if iv else ""
+        print(f"  {name:<{width}}  {value:8.3f}{extra}")
+    return 0
