@@ -62,9 +62,9 @@ class ModelProfile:
 # ILLUSTRATIVE positions near the secular-rational / self-expression corner, as the research found for LLMs.
 DEFAULT_MODELS: tuple[ModelProfile, ...] = (
     ModelProfile("model A (illustrative)", (0.50, 0.40), 0.55),
-    ModelProfile("model B (illustrative)", (0.15, 0.55), 0.55),
+    ModelProfile("model B (illustrative)", (0.25, 0.50), 0.55),
     ModelProfile("model C (illustrative)", (0.60, -0.05), 0.50),
-    ModelProfile("model D (illustrative)", (0.10, 0.80), 0.50),
+    ModelProfile("model D (illustrative)", (0.25, 0.80), 0.50),
     ModelProfile("model E (illustrative)", (0.80, 0.60), 0.50),
 )
 
@@ -88,9 +88,9 @@ class StrategyParams:
     models: tuple[ModelProfile, ...] = DEFAULT_MODELS
     temperature: float = 1.0  # scales every model's spread
     personas: tuple[tuple[float, float], ...] = DEFAULT_PERSONAS
-    persona_pull: float = 0.25  # 0 = personas do nothing, 1 = the draw is centred on the persona
+    persona_pull: float = 0.22  # 0 = personas do nothing, 1 = the draw is centred on the persona
     nc_strength: float = 0.85  # 0 = i.i.d., 1 = fully stratified repelling layout
-    nc_radius: float = 1.25  # distance from the model's default the NC members are pushed to
+    nc_radius: float = 1.30  # distance from the model's default the NC members are pushed to
     prompt_spread: float = 0.30  # s.d. of the per-prompt offset shared by every candidate of a prompt
     # Relative spread along (x, y): sampled answers vary more in survival/self-expression tone than on the
     # traditional/secular axis (illustrative; (1, 1) is isotropic).
