@@ -1,0 +1,245 @@
+"""Revealed positions, dispersion and ellipses, quadrant shares: the maths on hand-built cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from analysis import values as V
+
+
+def _scores(d: dict[str, tuple[float, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"text_hash": list(d), "self_expression": [v[0] for v in d.values()], "secular": [v[1] for v in d.values()]}
+    )
+
+
+# ---- revealed positions --------------------------------------------------------------------------
+
+
+def test_revealed_offset_is_chosen_minus_mean_offered():
+    chosen = np.array([[1.0, 0.0], [0.0, 0.0]])
+    offered = np.array(
+        [
+            [[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]],  # mean (0, 0)
+            [[0.0, 0.0], [2.0, 2.0], [2.0, 2.0], [np.nan, np.nan]],  # mean over 3 = (4/3, 4/3)
+        ]
+    )
+    out = V.revealed_offsets(chosen, offered)
+    np.testing.assert_allclose(out[0], [1.0, 0.0])
+    np.testing.assert_allclose(out[1], [-4 / 3, -4 / 3])
+
+
+def test_revealed_offset_nan_when_nothing_offered():
+    out = V.revealed_offsets(np.array([[1.0, 1.0]]), np.full((1, 4, 2), np.nan))
+    assert np.isnan(out).all()
+
+
+def test_revealed_offsets_rejects_bad_shapes():
+    with pytest.raises(ValueError):
+        V.revealed_offsets(np.zeros((2, 2)), np.zeros((3, 4, 2)))
+
+
+def _comp(cid, aid, hashes, chosen, country="France", language="fr"):
+    return {
+        "comparison_id": cid,
+        "annotator_id": aid,
+        "country": country,
+        "language": language,
+        "a_hash": hashes[0],
+        "b_hash": hashes[1],
+        "c_hash": hashes[2],
+        "d_hash": hashes[3],
+        "chosen": chosen,
+        "chosen_hash": hashes["abcd".index(chosen)],
+    }
+
+
+def test_revealed_position_per_annotator_hand_built():
+    scores = _scores({"s": (0.0, 1.0), "t": (0.0, -1.0), "e": (1.0, 0.0), "v": (-1.0, 0.0), "far": (3.0, 3.0)})
+    comps = pl.DataFrame(
+        [
+            # annotator p1 always takes the secular candidate of a balanced set: revealed (0, +1)
+            _comp("c1", "p1", ["s", "t", "e", "v"], "a"),
+            _comp("c2", "p1", ["t", "s", "v", "e"], "b"),
+            # annotator p2: one secular pick (0, +1) and one self-expression pick (+1, 0): mean (0.5, 0.5)
+            _comp("c3", "p2", ["s", "t", "e", "v"], "a", country="India", language="hi"),
+            _comp("c4", "p2", ["s", "t", "e", "v"], "c", country="India", language="hi"),
+            # annotator p3 picks the candidate at the centre of what was offered: revealed (0, 0), though the
+            # absolute position chosen is far from the origin
+            _comp("c5", "p3", ["far", "far", "far", "far"], "d", country="Brazil", language="pt"),
+        ]
+    )
+    out = V.revealed_from_comparisons(comps, scores)
+    rows = {r["annotator_id"]: r for r in out.iter_rows(named=True)}
+    assert rows["p1"]["n"] == 2
+    assert rows["p1"]["self_expression"] == pytest.approx(0.0)
+    assert rows["p1"]["secular"] == pytest.approx(1.0)
+    assert rows["p2"]["self_expression"] == pytest.approx(0.5)
+    assert rows["p2"]["secular"] == pytest.approx(0.5)
+    assert rows["p2"]["country"] == "India" and rows["p2"]["language"] == "hi"
+    assert rows["p3"]["self_expression"] == pytest.approx(0.0)
+    assert rows["p3"]["chosen_x"] == pytest.approx(3.0)  # the absolute frame keeps where it was
+    assert rows["p3"]["offered_y"] == pytest.approx(3.0)
+
+
+def test_random_chooser_has_revealed_position_near_zero_wherever_the_candidates_sit():
+    rng = np.random.default_rng(1)
+    n = 4000
+    pts = rng.normal([0.8, 0.6], 0.5, size=(n * 4, 2))  # candidates far from the origin
+    scores = _scores({f"h{i}": tuple(p) for i, p in enumerate(pts)})
+    picks = rng.integers(0, 4, n)
+    comps = pl.DataFrame(
+        [_comp(f"c{i}", "p", [f"h{4 * i + j}" for j in range(4)], "abcd"[picks[i]]) for i in range(n)]
+    )
+    row = V.revealed_from_comparisons(comps, scores).row(0, named=True)
+    assert abs(row["self_expression"]) < 0.03 and abs(row["secular"]) < 0.03
+    assert row["chosen_x"] == pytest.approx(0.8, abs=0.05)
+
+
+def test_comparisons_with_unscored_chosen_are_dropped_and_unscored_offered_left_out():
+    scores = _scores({"a": (1.0, 1.0), "b": (-1.0, -1.0), "c": (0.0, 0.0)})
+    comps = pl.DataFrame(
+        [
+            _comp("c1", "p", ["a", "b", "c", "zz"], "a"),  # zz unscored: mean over a, b, c = (0, 0)
+            _comp("c2", "p", ["a", "b", "c", "zz"], "d"),  # chosen unscored: dropped
+        ]
+    )
+    row = V.revealed_from_comparisons(comps, scores).row(0, named=True)
+    assert row["n"] == 1
+    assert row["self_expression"] == pytest.approx(1.0) and row["secular"] == pytest.approx(1.0)
+
+
+def test_human_plot_positions_frames():
+    rev = pl.DataFrame({"self_expression": [0.1], "secular": [-0.2], "chosen_x": [0.5], "chosen_y": [0.7]})
+    r = V.human_plot_positions(rev, "revealed", origin=(1.0, 2.0)).row(0, named=True)
+    assert (r["x"], r["y"]) == pytest.approx((1.1, 1.8))
+    c = V.human_plot_positions(rev, "chosen").row(0, named=True)
+    assert (c["x"], c["y"]) == pytest.approx((0.5, 0.7))
+    with pytest.raises(ValueError):
+        V.human_plot_positions(rev, "nonsense")
+
+
+# ---- dispersion and ellipses ---------------------------------------------------------------------
+
+
+def test_dispersion_of_known_points():
+    pts = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    d = V.dispersion(pts + [2.0, 3.0])
+    assert d.n == 4
+    assert d.centroid == pytest.approx((2.0, 3.0))
+    assert d.mean_distance == pytest.approx(1.0)
+    np.testing.assert_allclose(d.cov, np.array([[2 / 3, 0], [0, 2 / 3]]))
+
+
+def test_dispersion_recovers_a_known_covariance():
+    rng = np.random.default_rng(0)
+    cov = np.array([[1.0, 0.6], [0.6, 0.5]])
+    pts = rng.multivariate_normal([0.3, -0.2], cov, size=20000)
+    d = V.dispersion(pts)
+    np.testing.assert_allclose(d.cov, cov, atol=0.03)
+    # ~95% of the points lie inside the 95% ellipse
+    inv = np.linalg.inv(d.cov)
+    diff = pts - np.array(d.centroid)
+    m2 = np.einsum("ij,jk,ik->i", diff, inv, diff)
+    assert np.mean(m2 <= V.chi2_2d_quantile(0.95)) == pytest.approx(0.95, abs=0.01)
+
+
+def test_ellipse_points_lie_on_the_coverage_contour():
+    cov = np.array([[4.0, 0.0], [0.0, 1.0]])
+    e = V.ellipse((1.0, -1.0), cov, coverage=0.95, n_points=200)
+    q = V.chi2_2d_quantile(0.95)
+    assert q == pytest.approx(5.991, abs=1e-3)
+    diff = e - [1.0, -1.0]
+    m2 = np.einsum("ij,jk,ik->i", diff, np.linalg.inv(cov), diff)
+    np.testing.assert_allclose(m2, q, rtol=1e-9)
+    # semi-axes sqrt(q * 4) along x and sqrt(q * 1) along y
+    assert np.abs(diff[:, 0]).max() == pytest.approx(np.sqrt(q * 4), rel=1e-3)
+    assert np.abs(diff[:, 1]).max() == pytest.approx(np.sqrt(q), rel=1e-3)
+    assert np.allclose(e[0], e[-1])  # closed
+
+
+def test_ellipse_of_a_tilted_covariance():
+    cov = np.array([[1.0, 0.9], [0.9, 1.0]])
+    e = V.ellipse((0.0, 0.0), cov)
+    m2 = np.einsum("ij,jk,ik->i", e, np.linalg.inv(cov), e)
+    np.testing.assert_allclose(m2, V.chi2_2d_quantile(0.95), rtol=1e-9)
+    # the long axis runs along the diagonal
+    far = e[np.argmax(np.linalg.norm(e, axis=1))]
+    assert abs(abs(far[0]) - abs(far[1])) < 0.1 and far[0] * far[1] > 0
+
+
+def test_ellipse_area_matches_formula():
+    cov = np.array([[4.0, 0.0], [0.0, 1.0]])
+    assert V.ellipse_area(cov) == pytest.approx(np.pi * V.chi2_2d_quantile(0.95) * 2.0)
+
+
+def test_group_dispersion_rows():
+    frame = pl.DataFrame(
+        {"g": ["a"] * 4 + ["b"] * 2, "x": [1.0, -1.0, 0.0, 0.0, 5.0, 5.0], "y": [0.0, 0.0, 1.0, -1.0, 5.0, 7.0]}
+    )
+    out = V.group_dispersion(frame, "g", "test", llm_quadrant=(1, 1))
+    a = out.filter(pl.col("group") == "a").row(0, named=True)
+    b = out.filter(pl.col("group") == "b").row(0, named=True)
+    assert a["mean_dist"] == pytest.approx(1.0) and a["share_in_llm_quadrant"] == pytest.approx(0.5)
+    assert b["centroid_y"] == pytest.approx(6.0) and b["share_in_llm_quadrant"] == pytest.approx(1.0)
+    assert set(V.ellipses_by_group(frame, "g")) == {"a"}  # b has too few points for an ellipse
+
+
+# ---- quadrants -----------------------------------------------------------------------------------
+
+
+def test_dominant_quadrant_and_share():
+    x = np.array([0.5, 0.2, 0.9, -0.3, 0.4])
+    y = np.array([0.5, 0.1, 0.8, 0.2, -0.1])
+    signs, share = V.dominant_quadrant(x, y)
+    assert signs == (1, 1) and share == pytest.approx(3 / 5)
+    assert V.quadrant_name(signs) == "self-expression / secular-rational"
+    assert V.share_in_quadrant(x, y, (-1, 1)) == pytest.approx(1 / 5)
+    assert V.share_in_quadrant(np.array([0.0]), np.array([0.0]), (1, 1)) == 1.0  # on an axis counts positive
+    assert np.isnan(V.share_in_quadrant(np.array([]), np.array([]), (1, 1)))
+
+
+def test_quadrant_share_of_human_choices_hand_built():
+    # 4 comparisons; chosen positions: 2 in (+,+), 1 in (-,-), 1 in (+,-) -> human share 0.5
+    offered = pl.DataFrame(
+        {
+            "comparison_id": ["c1"] * 2 + ["c2"] * 2 + ["c3"] * 2 + ["c4"] * 2,
+            "country": ["France"] * 4 + ["India"] * 4,
+            "chosen": [True, False] * 4,
+            "x": [0.5, -0.5, 0.3, -0.2, -0.4, 0.6, 0.2, 0.1],
+            "y": [0.5, -0.5, 0.2, -0.9, -0.4, 0.7, -0.3, 0.1],
+        }
+    )
+    llm = pl.DataFrame({"x": [0.4, 0.5, 0.6, -0.1], "y": [0.5, 0.3, 0.2, 0.4]})
+    q = V.quadrant_share(offered, llm)
+    assert q.quadrant == (1, 1)
+    assert q.llm_share == pytest.approx(0.75)
+    assert q.human_share == pytest.approx(0.5)
+    assert q.offered_share == pytest.approx(4 / 8)
+    assert q.by_country == {"France": pytest.approx(1.0), "India": pytest.approx(0.0)}
+    assert q.n_choices == 4 and q.n_llm == 4
+    assert V.quadrant_share(offered, llm.head(0)) is None
+
+
+# ---- sampling ------------------------------------------------------------------------------------
+
+
+def test_stratified_sample_is_seeded_bounded_and_keeps_small_groups():
+    frame = pl.DataFrame({"g": ["big"] * 9900 + ["small"] * 100, "i": list(range(10000))})
+    a, sampled = V.stratified_sample(frame, 1000, "g", seed=3)
+    b, _ = V.stratified_sample(frame, 1000, "g", seed=3)
+    assert sampled and a.height <= 1000
+    assert a["i"].to_list() == b["i"].to_list()
+    counts = dict(a.group_by("g").len().iter_rows())
+    assert counts["small"] >= 25  # 1% of 1000 would be 10
+    assert a["i"].n_unique() == a.height
+    same, sampled = V.stratified_sample(frame.head(50), 1000, "g")
+    assert not sampled and same.height == 50
+
+
+def test_truncate():
+    assert V.truncate("a  b\n c") == "a b c"
+    assert V.truncate("x" * 300, 10) == "x" * 9 + "…"
+    assert V.truncate(None) == ""
