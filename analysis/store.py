@@ -107,7 +107,6 @@ def db_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 def query_pl(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pl.DataFrame:
     """Run a query and return a Polars frame (through Arrow, no row loop).
 
-    duckdb 2.0's execute() result has no .pl(); to_arrow_table() keeps the column types.
+    duckdb 2.0's execute() result has no .pl(); a relation from con.sql() takes parameters and has one.
     """
-    table = con.execute(sql, params or []).to_arrow_table()
-    return pl.from_arrow(table) if table.num_columns else pl.DataFrame()
+    return con.sql(sql, params=params or None).pl()
