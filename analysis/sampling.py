@@ -425,3 +425,152 @@ def run(args: argparse.Namespace) -> int:
         extra = f"   [{iv[0]:.3f}, {iv[1]:.3f}]" if iv else ""
         print(f"  {name:<{width}}  {value:8.3f}{extra}")
     return 0
+
+
+# --------------------------------------------------------------------------------------------------
+# What the research reports, to read beside the simulated numbers.
+
+# coverage@4 reported in the Community Alignment paper (arXiv 2507.09650), approximate: share of prompts whose
+# four-candidate set holds at least one response on the pole. "iid" = temperature sampling; "nc" = NC sampling.
+REPORTED_COVERAGE_AT_4: dict[str, dict[str, float]] = {
+    "iid": {"traditional": 0.15, "survival": 0.30},
+    "nc": {"traditional": 0.60, "survival": 0.53},
+}
+REPORTED_SOURCE = "reported in the paper (Community Alignment, arXiv 2507.09650; coverage@4, approximate)"
+
+
+def comparison_table(df, k: int):
+    """The page's metric table: one row per metric, one column per strategy ("mean [low, high]"), and the
+    paper's reported coverage@4 for temperature (iid) and NC sampling beside it (blank where it reports none,
+    and for k != 4 flagged as not directly comparable)."""
+    import polars as pl
+
+    strategies = list(dict.fromkeys(df["strategy"].to_list()))
+    metrics = list(dict.fromkeys(df["metric"].to_list()))
+    cell = {}
+    for r in df.iter_rows(named=True):
+        txt = f"{r['mean']:.3f}"
+        if r["low"] is not None:
+            txt += f" [{r['low']:.3f}, {r['high']:.3f}]"
+        cell[(r["metric"], r["strategy"])] = txt
+    labels = dict(zip(df["metric"], df["label"]))
+    note = "" if int(k) == 4 else " (paper: k = 4)"
+    rows = []
+    for m in metrics:
+        row = {"metric": labels[m]}
+        for s in strategies:
+            row[s] = cell.get((m, s), "")
+        pole = m.removeprefix("coverage_") if m.startswith("coverage_") else None
+        for s, col in (("iid", "paper: temperature sampling"), ("nc", "paper: NC sampling")):
+            v = REPORTED_COVERAGE_AT_4[s].get(pole) if pole else None
+            row[col] = "" if v is None else f"~{v:.2f}{note}"
+        rows.append(row)
+    return pl.DataFrame(rows)
+
+
+def download_table(df):
+    """evaluate()'s long table with the paper's reported coverage@4 beside the matching rows (CSV download)."""
+    import polars as pl
+
+    def reported(strategy: str, metric: str):
+        pole = metric.removeprefix("coverage_")
+        return REPORTED_COVERAGE_AT_4.get(strategy, {}).get(pole) if metric.startswith("coverage_") else None
+
+    return df.with_columns(
+        pl.struct("strategy", "metric")
+        .map_elements(lambda r: reported(r["strategy"], r["metric"]), return_dtype=pl.Float64)
+        .alias("reported_in_paper_at_k4"),
+        pl.lit(True).alias("illustrative"),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Model table <-> URL (the page's data editor state).
+
+
+def models_to_query(models: tuple[ModelProfile, ...]) -> str:
+    """Compact JSON for the URL: [[name, x, y, spread], ...]."""
+    return json.dumps([[m.name, m.center[0], m.center[1], m.spread] for m in models], separators=(",", ":"))
+
+
+def models_from_query(value: str | None) -> tuple[tuple[ModelProfile, ...], str | None]:
+    """Models from the URL value; (DEFAULT_MODELS, message) when it is missing or unreadable."""
+    if not value:
+        return DEFAULT_MODELS, None
+    try:
+        raw = json.loads(value)
+        rows = [{"name": r[0], "x": r[1], "y": r[2], "spread": r[3]} for r in raw]
+        return models_from_rows(rows), None
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        return DEFAULT_MODELS, f"The model table in the link could not be read ({exc}); showing the defaults."
+
+
+# --------------------------------------------------------------------------------------------------
+# Pasted candidates: embedded, placed on the plane and scored.
+
+
+class ScorerUnavailable(RuntimeError):
+    """The value-axis scorer (analysis.axes.score_texts) or its model cannot be used here."""
+
+
+MAX_PASTED = 20
+
+
+def parse_candidates(text: str | None) -> list[str]:
+    """One candidate per non-empty line; raises ValueError with what to do when there are too few or many."""
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    if len(lines) < 2:
+        raise ValueError(
+            f"paste at least 2 candidate responses, one per line (found {len(lines)}); a set of one has no diversity"
+        )
+    if len(lines) > MAX_PASTED:
+        raise ValueError(f"paste at most {MAX_PASTED} responses, one per line (found {len(lines)})")
+    return lines
+
+
+def score_candidates(texts: list[str], threshold: float | None = None, model: str | None = None, progress=None) -> dict:
+    """Place pasted candidates on the plane with analysis.axes.score_texts and measure the set.
+
+    Returns {"texts", "positions" (k, 2), "metrics" (diversity.set_metrics), "embedding_model"}; embedding-based
+    Vendi and distance are added when analysis.embeddings can embed the texts. Raises ScorerUnavailable with
+    a plain message when the scorer is missing or its model cannot be loaded.
+    """
+    from analysis.diversity import DEFAULT_THRESHOLD, set_metrics
+
+    t = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+    try:
+        from analysis.axes import score_texts
+    except ImportError as exc:
+        raise ScorerUnavailable(
+            "The value-axis scorer (analysis.axes.score_texts) is not available in this build yet "
+            f"({exc}). The simulated strategies above work without it."
+        ) from exc
+    try:
+        scored = score_texts(list(texts), model=model, progress=progress)
+    except (OSError, RuntimeError, ImportError, ValueError) as exc:
+        raise ScorerUnavailable(
+            f"The embedding model could not be loaded or run ({type(exc).__name__}: {exc}). "
+            "Check that the model files are installed (see README: python -m analysis embed), then try again."
+        ) from exc
+    by_text = {r["text"]: (r["self_expression"], r["secular"]) for r in scored.iter_rows(named=True)}
+    missing = [x for x in texts if x not in by_text]
+    if missing:
+        raise ScorerUnavailable(f"The scorer returned no position for {len(missing)} of the pasted responses.")
+    pos = np.array([by_text[x] for x in texts], dtype=float)
+    emb = None
+    emb_model = None
+    try:
+        from analysis import embeddings as emb_mod
+
+        embed = getattr(emb_mod, "embed_texts", None)
+        if embed is not None:
+            emb = np.asarray(embed(list(texts), model=model), dtype=float)
+            emb_model = model or getattr(emb_mod, "DEFAULT_MODEL", None)
+    except Exception:  # noqa: BLE001 - embedding metrics are optional; the plane metrics still stand
+        emb = None
+    return {
+        "texts": list(texts),
+        "positions": pos,
+        "metrics": set_metrics(pos, t, embeddings=emb),
+        "embedding_model": emb_model,
+    }
