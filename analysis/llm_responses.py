@@ -78,7 +78,7 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def table_exists(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]).fetchone()
+    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]).fetchall()[0]
     return bool(row and row[0])
 
 
@@ -86,7 +86,7 @@ def summary(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Per model: n responses, n prompts, synthetic, last upload time. Empty when the table is absent."""
     if not table_exists(con):
         return pl.DataFrame(schema={"model": pl.String, "synthetic": pl.Boolean, "n_responses": pl.Int64, "n_prompts": pl.Int64, "uploaded_at": pl.Datetime})
-    return con.execute(
+    return con.sql(
         f"""SELECT model, bool_and(synthetic) AS synthetic, count(*) AS n_responses,
                    count(DISTINCT prompt_hash) AS n_prompts, max(uploaded_at) AS uploaded_at
             FROM {TABLE} GROUP BY model ORDER BY model"""
@@ -167,16 +167,22 @@ def compose_answer(templates: dict, topic: int, lang: str, xpole: str, ypole: st
     return " ".join(p.strip() for p in parts)
 
 
-def synthetic_frame(prompts: pl.DataFrame, templates: dict, seed: int = 0, profiles: tuple[SyntheticProfile, ...] = SYNTHETIC_PROFILES) -> pl.DataFrame:
-    """Synthetic answers of each profile to each prompt (prompt_hash, text) that maps to a template topic.
+def synthetic_frame(prompts: pl.DataFrame, templates: dict, seed: int = 0, profiles: tuple[SyntheticProfile, ...] = SYNTHETIC_PROFILES, all_prompts: bool = False) -> pl.DataFrame:
+    """Synthetic answers of each profile to the dataset's prompts (frame with prompt_hash, text).
 
-    Returns model, prompt_hash, text_hash, text. Prompts that match no template topic are not answered."""
+    By default only the pregenerated opening prompts (the template topics' prompts, word for word) are answered:
+    one answer per profile and prompt, which keeps the embedding work small. ``all_prompts`` also answers
+    follow-ups and the demo's 'own' prompts (matched to their topic). Returns model, prompt_hash, text_hash, text."""
     rng = np.random.default_rng(seed)
     exact, firsts = _prompt_index(templates)
+    first_keys = {first: (k, lang) for first, k, lang in firsts}
     rows: list[tuple[str, str, str, str]] = []
     for prompt_hash, text in prompts.select("prompt_hash", "text").sort("prompt_hash").iter_rows():
         key = normalise_prompt(text)
-        hit = exact.get(key) or next(((k, lang) for first, k, lang in firsts if key.endswith(first)), None)
+        if all_prompts:
+            hit = exact.get(key) or next(((k, lang) for first, k, lang in firsts if key.endswith(first)), None)
+        else:
+            hit = first_keys.get(key)
         if hit is None:
             continue
         topic, lang = hit
@@ -188,16 +194,17 @@ def synthetic_frame(prompts: pl.DataFrame, templates: dict, seed: int = 0, profi
     return pl.DataFrame(rows, schema={"model": pl.String, "prompt_hash": pl.String, "text_hash": pl.String, "text": pl.String}, orient="row")
 
 
-def add_synthetic_llm_responses(con: duckdb.DuckDBPyConnection, seed: int = 0, templates: dict | None = None) -> int:
-    """(Re)write the SYNTHETIC LLM profiles' answers to the database's prompts on a read-write connection.
+def add_synthetic_llm_responses(con: duckdb.DuckDBPyConnection, seed: int = 0, templates: dict | None = None, all_prompts: bool = False) -> int:
+    """(Re)write the SYNTHETIC LLM profiles' answers to the database's prompts on a read-write connection
+    (by default the pregenerated opening prompts; see :func:`synthetic_frame`).
 
     Replaces earlier synthetic rows (uploads are kept), in one transaction. Returns the number of rows written."""
     if templates is None:
         from analysis.demo import load_templates
 
         templates = load_templates()
-    prompts = con.execute(f"SELECT prompt_hash, text FROM {S.T_PROMPTS}").pl()
-    frame = synthetic_frame(prompts, templates, seed=seed)
+    prompts = con.sql(f"SELECT prompt_hash, text FROM {S.T_PROMPTS}").pl()
+    frame = synthetic_frame(prompts, templates, seed=seed, all_prompts=all_prompts)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     con.execute("BEGIN TRANSACTION")
     try:

@@ -337,8 +337,13 @@ def stratified_sample(frame: pl.DataFrame, max_points: int = DEFAULT_MAX_POINTS,
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0]
     return bool(row and row[0])
+
+
+def _q(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+    """A query as a Polars frame (through Arrow, no row loop)."""
+    return con.sql(sql, params=params or None).pl()
 
 
 def _where(filters: Any, alias: str = "f") -> tuple[str, list]:
@@ -364,7 +369,7 @@ def filtered_comparisons(con: duckdb.DuckDBPyConnection, filters: Any = None) ->
                f.a_hash, f.b_hash, f.c_hash, f.d_hash, f.chosen, f.chosen_hash
         FROM {schema.V_FACTS} f WHERE {where}
     """
-    return con.execute(sql, params).pl()
+    return _q(con, sql, params)
 
 
 def revealed_positions(con: duckdb.DuckDBPyConnection, filters: Any = None, model: str | None = None, scores: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -399,13 +404,8 @@ def attach_texts(con: duckdb.DuckDBPyConnection, points: pl.DataFrame, max_chars
     """Add ``text`` (candidate) and ``prompt`` (prompt text) to a frame with text_hash and prompt_hash."""
     th = points["text_hash"].unique().to_list() if points.height else []
     ph = points["prompt_hash"].unique().drop_nulls().to_list() if points.height and "prompt_hash" in points.columns else []
-    texts = con.execute(
-        f"SELECT text_hash, text FROM {schema.T_CANDIDATES} WHERE text_hash IN (SELECT unnest(?::VARCHAR[]))", [th]
-    ).pl()
-    prompts = con.execute(
-        f"SELECT prompt_hash, text AS prompt FROM {schema.T_PROMPTS} WHERE prompt_hash IN (SELECT unnest(?::VARCHAR[]))",
-        [ph],
-    ).pl()
+    texts = _q(con, f"SELECT text_hash, text FROM {schema.T_CANDIDATES} WHERE text_hash IN (SELECT unnest(?::VARCHAR[]))", [th])
+    prompts = _q(con, f"SELECT prompt_hash, text AS prompt FROM {schema.T_PROMPTS} WHERE prompt_hash IN (SELECT unnest(?::VARCHAR[]))", [ph])
     out = points.join(texts, on="text_hash", how="left")
     if "prompt_hash" in points.columns:
         out = out.join(prompts, on="prompt_hash", how="left")
@@ -429,10 +429,11 @@ def llm_points(con: duckdb.DuckDBPyConnection, model: str | None = None, scores:
     )
     if not _table_exists(con, "llm_responses"):
         return empty
-    rows = con.execute(
+    rows = _q(
+        con,
         f"""SELECT r.model AS llm, r.synthetic, r.text_hash, r.prompt_hash, r.text, p.text AS prompt
-            FROM llm_responses r LEFT JOIN {schema.T_PROMPTS} p USING (prompt_hash)"""
-    ).pl()
+            FROM llm_responses r LEFT JOIN {schema.T_PROMPTS} p USING (prompt_hash)""",
+    )
     if coords is None:
         sc = _score_map(load_scores(con, model, scores)).rename({X: "x", Y: "y"})
     else:

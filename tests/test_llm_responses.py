@@ -70,7 +70,7 @@ def _snapshot(db: Path):
 def test_hash_equals_duckdb_md5():
     con = duckdb.connect()
     for p in PROMPTS + ["", "naïve — ☃"]:
-        assert L.md5_hex(p) == con.execute("SELECT md5(?)", [p]).fetchone()[0]
+        assert L.md5_hex(p) == con.execute("SELECT md5(?)", [p]).fetchall()[0][0]
 
 
 def test_valid_upload_loads_every_row_unsynthetic(db):
@@ -214,3 +214,45 @@ def test_cli_loads_without_embedding(db, tmp_path):
     out = json.loads(proc.stdout)
     assert out["ok"] and out["loaded"] == 1 and out["models"] == {"cli-model": 1}
     assert len(_snapshot(db)) == 1
+
+
+# ---- synthetic profiles on the demo database -----------------------------------------------------
+
+
+def test_demo_carries_labelled_synthetic_answers_to_its_prompts(demo_db):
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        s = L.summary(con)
+        orphan = con.execute(f"SELECT count(*) FROM {L.TABLE} r ANTI JOIN prompts p USING (prompt_hash)").fetchall()[0][0]
+        bad_hash = con.execute(f"SELECT count(*) FROM {L.TABLE} WHERE text_hash <> md5(text)").fetchall()[0][0]
+        n_prompts = con.execute("SELECT count(*) FROM prompts").fetchall()[0][0]
+    finally:
+        con.close()
+    assert s["model"].to_list() == [p.name for p in L.SYNTHETIC_PROFILES]
+    assert s["synthetic"].all() and all(m.startswith("synthetic-") for m in s["model"])
+    assert orphan == 0 and bad_hash == 0
+    assert (s["n_prompts"] > 20).all() and (s["n_prompts"] <= n_prompts).all()
+
+
+def test_synthetic_rewrite_is_deterministic_and_keeps_uploads(demo_db, tmp_path):
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    con = duckdb.connect(str(db), read_only=True)
+    prompt = con.execute("SELECT text FROM prompts ORDER BY prompt_hash LIMIT 1").fetchall()[0][0]
+    res = L.validate_upload(_csv([["mine", prompt, "An uploaded answer."]]), "x.csv", con)
+    con.close()
+    L.load_upload(db, res)
+    before = _snapshot(db)
+    con = duckdb.connect(str(db))
+    n = L.add_synthetic_llm_responses(con, seed=0)
+    con.close()
+    after = _snapshot(db)
+    strip = lambda rows: sorted(r[:5] for r in rows)  # noqa: E731  (uploaded_at differs)
+    assert strip(after) == strip(before) and n == len(before) - 1
+    assert any(r[0] == "mine" and r[4] is False for r in after)
+
+
+def test_synthetic_profiles_lean_secular_and_self_expression_by_construction():
+    # every profile puts most of its weight on the secular-rational and self-expression stances
+    for p in L.SYNTHETIC_PROFILES:
+        assert p.x[0] >= 0.6 and p.y[0] >= 0.6 and p.x[2] <= 0.1 and p.y[2] <= 0.1
