@@ -1,0 +1,53 @@
+# Two commands for a fresh machine (Python 3.11, Debian):
+#   make app    set up, build the synthetic demo and its embeddings/map, run the explorer on it
+#   make test   set up (with the test tools and a browser), run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_DB ?= data/demo.duckdb
+PORT ?= 8501
+
+.PHONY: app setup setup-dev browser demo test test-fast bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+setup-dev: $(VENV)/.installed-dev browser
+
+# Debian's chromium for the end-to-end tests (Playwright never downloads its own browser here).
+browser:
+	@if [ -x /usr/bin/chromium ]; then echo "chromium: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	elif [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-core >/dev/null; \
+	else echo "Install Debian's browser first: sudo apt-get update && sudo apt-get install -y chromium chromium-driver fonts-noto-core"; exit 1; fi
+
+# The demo database and everything the values map needs; each step reuses what is already stored.
+demo: setup
+	@[ -f $(DEMO_DB) ] || $(PY) -m analysis demo --db $(DEMO_DB)
+	$(PY) -m analysis embed --db $(DEMO_DB)
+	$(PY) -m analysis project --db $(DEMO_DB)
+	$(PY) -m analysis axes score-db --db $(DEMO_DB)
+
+app: demo
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+test: setup-dev
+	$(PY) -m pytest -q
+
+test-fast: setup-dev
+	$(PY) -m pytest -q -m "not e2e"
+
+bench: setup-dev
+	$(PY) bench/bench_ingest.py
+	@for b in bench/bench_*.py; do [ $$b = bench/bench_ingest.py ] || $(PY) $$b; done
+
+clean:
+	rm -rf data/*.duckdb data/*.csv bench/out tests/e2e/screenshots .pytest_cache
