@@ -98,75 +98,76 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
     )
     step("read")
 
-    # 2. Rows: a content hash (NULL-aware) to tell exact duplicates from conflicting ones.
-    hash_parts = ", ".join(f"coalesce({_q(c)}, chr(30))" for c in S.RELEASE_COLUMNS)
-    con.execute(
-        f"""
-        CREATE TEMP TABLE rows AS
-        SELECT source_row,
-               NULLIF(trim(conversation_id), '') AS cid,
-               NULLIF(trim(annotator_id), '') AS aid,
-               md5(concat_ws(chr(31), {hash_parts})) AS row_hash
-        FROM raw
-        """
-    )
+    # 2. Rows. Only rows sharing a conversation_id need a content hash (NULL-aware) to tell an exact
+    #    duplicate from a conflicting one; hashing every row would double the cost of the read.
+    hash_parts = ", ".join(f"coalesce(r.{_q(c)}, chr(30))" for c in S.RELEASE_COLUMNS)
     con.execute(
         f"""
         CREATE TEMP TABLE row_status AS
-        WITH valid AS (
-            SELECT *, first(row_hash ORDER BY source_row) OVER (PARTITION BY cid) AS first_hash,
-                      row_number() OVER (PARTITION BY cid ORDER BY source_row) AS rn
-            FROM rows WHERE cid IS NOT NULL AND aid IS NOT NULL
+        WITH ids AS (
+            SELECT source_row, NULLIF(trim(conversation_id), '') AS cid, NULLIF(trim(annotator_id), '') AS aid
+            FROM raw
+        ), repeated AS (
+            SELECT cid FROM ids WHERE cid IS NOT NULL AND aid IS NOT NULL GROUP BY cid HAVING count(*) > 1
+        ), hashed AS (
+            SELECT i.source_row, i.cid, md5(concat_ws(chr(31), {hash_parts})) AS row_hash
+            FROM ids i JOIN repeated USING (cid) JOIN raw r USING (source_row)
+            WHERE i.aid IS NOT NULL
+        ), ranked AS (
+            SELECT source_row, cid,
+                   row_number() OVER (PARTITION BY cid ORDER BY source_row) AS rn,
+                   row_hash = first(row_hash ORDER BY source_row) OVER (PARTITION BY cid) AS same_as_first
+            FROM hashed
         )
-        SELECT source_row, cid, CASE
-                 WHEN rn = 1 THEN 'loaded'
-                 WHEN row_hash = first_hash THEN 'duplicate'
-                 ELSE '{S.R_CONFLICTING_DUPLICATE}' END AS status
-        FROM valid
+        SELECT source_row, cid, CASE WHEN rn = 1 THEN 'loaded' WHEN same_as_first THEN 'duplicate'
+                                     ELSE '{S.R_CONFLICTING_DUPLICATE}' END AS status
+        FROM ranked
+        UNION ALL
+        SELECT source_row, cid, 'loaded' FROM ids
+        WHERE cid IS NOT NULL AND aid IS NOT NULL AND cid NOT IN (SELECT cid FROM repeated)
         UNION ALL
         SELECT source_row, cid, CASE WHEN cid IS NULL THEN '{S.R_MISSING_CONVERSATION_ID}'
                                      ELSE '{S.R_MISSING_ANNOTATOR_ID}' END
-        FROM rows WHERE cid IS NULL OR aid IS NULL
+        FROM ids WHERE cid IS NULL OR aid IS NULL
         """
     )
     step("classify rows")
 
-    # 3. Turns of the loaded rows, unpivoted set-wise; a turn without a prompt is absent.
+    # 3. Turns of the loaded rows, unpivoted set-wise; a turn without a prompt is absent. Each text is
+    #    hashed once here and the hashes are reused by every table below.
+    empty = "(CASE WHEN NULLIF(trim({0}), '') IS NULL THEN '{1} ' ELSE '' END)"
     turn_selects = []
     for i, t in enumerate(S.TURNS, start=1):
-        col = {f: _q(S.turn_column(t, f)) for f in S.TURN_FIELDS}
+        col = {f: "r." + _q(S.turn_column(t, f)) for f in S.TURN_FIELDS}
+        ra, rb, rc, rd = (col[f"response_{x}"] for x in S.LETTERS)
+        pref = f"lower(trim({col['preferred_response']}))"
+        reason = f"""CASE
+            WHEN {pref} IS NULL OR {pref} = '' THEN '{S.R_MISSING_PREFERRED}'
+            WHEN {pref} NOT IN ('response_a', 'response_b', 'response_c', 'response_d') THEN '{S.R_UNKNOWN_PREFERRED}'
+            WHEN NULLIF(trim({ra}), '') IS NULL OR NULLIF(trim({rb}), '') IS NULL
+              OR NULLIF(trim({rc}), '') IS NULL OR NULLIF(trim({rd}), '') IS NULL THEN '{S.R_EMPTY_CANDIDATE}'
+          END"""
+        detail = f"""CASE
+            WHEN {pref} IS NULL OR {pref} = '' THEN 'no preferred response given'
+            WHEN {pref} NOT IN ('response_a', 'response_b', 'response_c', 'response_d')
+              THEN 'preferred response ' || {col['preferred_response']} || ' is not response_a..response_d'
+            ELSE 'empty: ' || trim({empty.format(ra, 'response_a')} || {empty.format(rb, 'response_b')}
+                                  || {empty.format(rc, 'response_c')} || {empty.format(rd, 'response_d')})
+          END"""
         turn_selects.append(
-            f"""SELECT r.source_row, {i} AS turn, {col['prompt']} AS prompt,
-                       {col['response_a']} AS ra, {col['response_b']} AS rb,
-                       {col['response_c']} AS rc, {col['response_d']} AS rd,
-                       lower(trim({col['preferred_response']})) AS pref,
-                       {col['preferred_response']} AS pref_raw,
-                       NULLIF(trim({col['feedback']}), '') AS feedback
-                FROM raw r JOIN row_status s USING (source_row)
-                WHERE s.status = 'loaded' AND NULLIF(trim({col['prompt']}), '') IS NOT NULL"""
+            f"""SELECT source_row, cid, NULLIF(trim(r.annotator_id), '') AS aid, {i} AS turn, reason,
+                       CASE WHEN reason IS NULL THEN NULL ELSE {detail} END AS detail,
+                       prompt, md5(prompt) AS prompt_hash,
+                       ra, rb, rc, rd,
+                       CASE WHEN reason IS NULL THEN md5(ra) END AS ha, CASE WHEN reason IS NULL THEN md5(rb) END AS hb,
+                       CASE WHEN reason IS NULL THEN md5(rc) END AS hc, CASE WHEN reason IS NULL THEN md5(rd) END AS hd,
+                       right({pref}, 1) AS chosen, NULLIF(trim({col['feedback']}), '') AS feedback
+                FROM (SELECT r.*, s.cid, {col['prompt']} AS prompt, {ra} AS ra, {rb} AS rb, {rc} AS rc, {rd} AS rd,
+                             {reason} AS reason
+                      FROM raw r JOIN row_status s USING (source_row)
+                      WHERE s.status = 'loaded' AND NULLIF(trim({col['prompt']}), '') IS NOT NULL) r"""
         )
-    con.execute("CREATE TEMP TABLE turns_all AS " + "\nUNION ALL\n".join(turn_selects))
-    empty = "(CASE WHEN NULLIF(trim({0}), '') IS NULL THEN '{1} ' ELSE '' END)"
-    con.execute(
-        f"""
-        CREATE TEMP TABLE turns AS
-        SELECT t.*, s.cid,
-          CASE
-            WHEN pref IS NULL OR pref = '' THEN '{S.R_MISSING_PREFERRED}'
-            WHEN pref NOT IN ('response_a', 'response_b', 'response_c', 'response_d') THEN '{S.R_UNKNOWN_PREFERRED}'
-            WHEN NULLIF(trim(ra), '') IS NULL OR NULLIF(trim(rb), '') IS NULL
-              OR NULLIF(trim(rc), '') IS NULL OR NULLIF(trim(rd), '') IS NULL THEN '{S.R_EMPTY_CANDIDATE}'
-          END AS reason,
-          CASE
-            WHEN pref IS NULL OR pref = '' THEN 'no preferred response given'
-            WHEN pref NOT IN ('response_a', 'response_b', 'response_c', 'response_d')
-              THEN 'preferred response ' || pref_raw || ' is not response_a..response_d'
-            ELSE 'empty: ' || trim({empty.format('ra', 'response_a')} || {empty.format('rb', 'response_b')}
-                                  || {empty.format('rc', 'response_c')} || {empty.format('rd', 'response_d')})
-          END AS detail
-        FROM turns_all t JOIN row_status s USING (source_row)
-        """
-    )
+    con.execute("CREATE TEMP TABLE turns AS " + "\nUNION ALL\n".join(turn_selects))
     step("classify turns")
 
     # 4. The normalised tables.
@@ -187,14 +188,11 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
     con.execute(
         f"""
         CREATE TABLE {S.T_COMPARISONS} AS
-        SELECT cid || ':' || turn AS comparison_id, cid AS conversation_id,
-               NULLIF(trim(r.annotator_id), '') AS annotator_id, turn,
-               md5(prompt) AS prompt_hash, md5(ra) AS a_hash, md5(rb) AS b_hash, md5(rc) AS c_hash, md5(rd) AS d_hash,
-               right(pref, 1) AS chosen,
-               md5(CASE right(pref, 1) WHEN 'a' THEN ra WHEN 'b' THEN rb WHEN 'c' THEN rc ELSE rd END) AS chosen_hash,
+        SELECT cid || ':' || turn AS comparison_id, cid AS conversation_id, aid AS annotator_id, turn,
+               prompt_hash, ha AS a_hash, hb AS b_hash, hc AS c_hash, hd AS d_hash, chosen,
+               CASE chosen WHEN 'a' THEN ha WHEN 'b' THEN hb WHEN 'c' THEN hc ELSE hd END AS chosen_hash,
                feedback
-        FROM turns t JOIN raw r USING (source_row)
-        WHERE reason IS NULL
+        FROM turns WHERE reason IS NULL
         ORDER BY source_row, turn
         """
     )
@@ -202,22 +200,21 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
     con.execute(
         f"""
         CREATE TABLE {S.T_CANDIDATES} AS
-        SELECT md5(text) AS text_hash, text, length(text) AS n_chars FROM (
-            SELECT DISTINCT text FROM (
-                SELECT ra AS text FROM turns WHERE reason IS NULL UNION ALL
-                SELECT rb FROM turns WHERE reason IS NULL UNION ALL
-                SELECT rc FROM turns WHERE reason IS NULL UNION ALL
-                SELECT rd FROM turns WHERE reason IS NULL))
+        SELECT text_hash, any_value(text) AS text, length(any_value(text)) AS n_chars FROM (
+            SELECT ha AS text_hash, ra AS text FROM turns WHERE reason IS NULL UNION ALL
+            SELECT hb, rb FROM turns WHERE reason IS NULL UNION ALL
+            SELECT hc, rc FROM turns WHERE reason IS NULL UNION ALL
+            SELECT hd, rd FROM turns WHERE reason IS NULL)
+        GROUP BY text_hash
         """
     )
     con.execute(
         f"""
         CREATE TABLE {S.T_PROMPTS} AS
-        SELECT md5(t.prompt) AS prompt_hash, any_value(t.prompt) AS text, length(any_value(t.prompt)) AS n_chars,
-               count(*) AS n_comparisons, count(DISTINCT c.annotator_id) AS n_annotators
-        FROM turns t JOIN {S.T_COMPARISONS} c ON c.comparison_id = t.cid || ':' || t.turn
-        WHERE t.reason IS NULL
-        GROUP BY t.prompt
+        SELECT prompt_hash, any_value(prompt) AS text, length(any_value(prompt)) AS n_chars,
+               count(*) AS n_comparisons, count(DISTINCT aid) AS n_annotators
+        FROM turns WHERE reason IS NULL
+        GROUP BY prompt_hash
         """
     )
     step("candidates and prompts")
@@ -300,7 +297,7 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
     }
     assert summary["rows_read"] == summary["conversations"] + summary["duplicate_rows"] + summary["rejected_rows"]
     assert summary["turns_with_prompt"] == summary["comparisons"] + summary["rejected_turns"]
-    for t in ("raw", "rows", "row_status", "turns_all", "turns"):
+    for t in ("raw", "row_status", "turns"):
         con.execute(f"DROP TABLE {t}")
     return summary
 
