@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
 from analysis import schema as S
@@ -77,19 +78,27 @@ def test_demo_carries_the_structure_the_pages_need(demo_db_full):
 
 
 def test_choices_follow_the_country_preference_model(demo_db_full):
-    """Choices come from ideal points, not uniform noise: countries differ in what they choose on shared prompts."""
+    """Choices come from country ideal points: France chooses more secular-rational texts than India, the
+    United States more self-expression than India, as the generator's illustrative positions say."""
+    from analysis.demo import COUNTRY_IDEALS, load_templates, response_pool
+
+    texts, cells = response_pool(load_templates())
+    n_cells, variants = len(cells), 3
+    cell_of_text = {t: (i // variants) % n_cells for i, t in enumerate(texts)}
     con = duckdb.connect(str(demo_db_full), read_only=True)
-    # Chosen-slot distribution is not uniform only by position bias: the first slot is favoured a little.
+    rows = con.execute(
+        "SELECT f.country, k.text FROM comparison_facts f JOIN candidates k ON k.text_hash = f.chosen_hash"
+    ).fetchall()
+    by_country: dict[str, list] = {}
+    for country, text in rows:
+        by_country.setdefault(country, []).append(cells[cell_of_text[text]])
+    mean = {c: np.mean(v, axis=0) for c, v in by_country.items()}
+    assert COUNTRY_IDEALS["France"][1] > COUNTRY_IDEALS["India"][1]
+    assert mean["France"][1] - mean["India"][1] > 0.2
+    assert mean["United States"][0] - mean["India"][0] > 0.2
+    # A small first-position bias, as annotators show in the real data.
     shares = dict(con.execute("SELECT chosen, count(*) / sum(count(*)) OVER () FROM comparisons GROUP BY 1").fetchall())
     assert shares["a"] > shares["d"]
-    # On the shared English prompts, at least one pair of countries differs clearly in what it chooses.
-    rows = con.execute(
-        """WITH shared AS (SELECT prompt_hash FROM comparison_facts GROUP BY 1 HAVING count(DISTINCT country) = 5
-                           AND count(*) >= 40)
-           SELECT country, chosen_hash, count(*) FROM comparison_facts JOIN shared USING (prompt_hash)
-           GROUP BY ALL"""
-    ).fetchall()
-    assert rows, "expected prompts shared across all five countries"
 
 
 def test_demo_cli_builds_and_reports(tmp_path):
