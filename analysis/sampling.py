@@ -48,6 +48,12 @@ STRATEGY_LABELS: dict[str, str] = {
     "persona": "persona-conditioned (one draw per persona)",
     "nc": "negatively-correlated (jointly drawn, repelling)",
 }
+STRATEGY_SHORT: dict[str, str] = {
+    "iid": "temperature sampling, one model",
+    "multi": "one draw from each model",
+    "persona": "one draw per persona",
+    "nc": "negatively correlated",
+}
 
 
 @dataclass(frozen=True)

@@ -23,27 +23,51 @@ LIMIT = 1.6
 SET_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
-def _decorate_plane(fig, row: int, col: int, threshold: float, show_labels: bool) -> None:
+def _decorate_plane(fig, row: int, col: int, threshold: float, show_labels: bool, lim: float = LIMIT) -> None:
     """Axes through the centre, dashed pole thresholds, shaded pole regions, quadrant labels."""
     t = float(threshold)
     kw = dict(row=row, col=col)
     for x0, x1, y0, y1 in (
-        (-LIMIT, LIMIT, -LIMIT, -t),  # traditional
-        (-LIMIT, -t, -LIMIT, LIMIT),  # survival
+        (-lim, lim, -lim, -t),  # traditional
+        (-lim, -t, -lim, lim),  # survival
     ):
         fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, fillcolor="rgba(214,39,40,0.06)", line_width=0,
                       layer="below", **kw)
     for v in (-t, t):
-        fig.add_shape(type="line", x0=v, x1=v, y0=-LIMIT, y1=LIMIT, line=dict(dash="dot", width=1, color="#999"), **kw)
-        fig.add_shape(type="line", x0=-LIMIT, x1=LIMIT, y0=v, y1=v, line=dict(dash="dot", width=1, color="#999"), **kw)
-    fig.add_shape(type="line", x0=0, x1=0, y0=-LIMIT, y1=LIMIT, line=dict(width=1, color="#bbb"), **kw)
-    fig.add_shape(type="line", x0=-LIMIT, x1=LIMIT, y0=0, y1=0, line=dict(width=1, color="#bbb"), **kw)
+        fig.add_shape(type="line", x0=v, x1=v, y0=-lim, y1=lim, line=dict(dash="dot", width=1, color="#999"), **kw)
+        fig.add_shape(type="line", x0=-lim, x1=lim, y0=v, y1=v, line=dict(dash="dot", width=1, color="#999"), **kw)
+    fig.add_shape(type="line", x0=0, x1=0, y0=-lim, y1=lim, line=dict(width=1, color="#bbb"), **kw)
+    fig.add_shape(type="line", x0=-lim, x1=lim, y0=0, y1=0, line=dict(width=1, color="#bbb"), **kw)
     if show_labels:
         for x, y, text in QUADRANTS:
+            x, y = x * lim / 1.6, y * lim / 1.6
             fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=9, color="#888"),
                                xanchor="left" if x < 0 else "right", yanchor="top" if y > 0 else "bottom", **kw)
-    fig.update_xaxes(range=[-LIMIT, LIMIT], title_text=X_TITLE, zeroline=False, **kw)
-    fig.update_yaxes(range=[-LIMIT, LIMIT], title_text=Y_TITLE, zeroline=False, scaleanchor=None, **kw)
+    fig.update_xaxes(range=[-lim, lim], title_text=X_TITLE, zeroline=False, **kw)
+    fig.update_yaxes(range=[-lim, lim], title_text=Y_TITLE, zeroline=False, scaleanchor=None, **kw)
+
+
+def _hull_ring(pts: np.ndarray) -> np.ndarray | None:
+    """The closed convex-hull outline of a set (None for sets of one or two distinct points, or on one line)."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    if len(np.unique(pts, axis=0)) < 3:
+        return None
+    try:
+        v = ConvexHull(pts).vertices
+    except QhullError:
+        return None
+    return np.vstack([pts[v], pts[v][:1]])
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
+
+
+def _limit(arrays) -> float:
+    m = max((float(np.max(np.abs(a))) for a in arrays if np.size(a)), default=0.0)
+    return max(LIMIT, m + 0.15)
 
 
 def example_sets_figure(
@@ -59,6 +83,7 @@ def example_sets_figure(
     from plotly.subplots import make_subplots
 
     names = list(sets)
+    lim = _limit([np.asarray(v) for v in sets.values()] + [np.asarray([c for _, c in model_centers])])
     n = max(1, len(names))
     cols = min(2, n)
     rows = (n + cols - 1) // cols
@@ -66,7 +91,7 @@ def example_sets_figure(
                         horizontal_spacing=0.1, vertical_spacing=0.14)
     for i, s in enumerate(names):
         r, c = i // cols + 1, i % cols + 1
-        _decorate_plane(fig, r, c, threshold, show_labels=True)
+        _decorate_plane(fig, r, c, threshold, show_labels=True, lim=lim)
         fig.add_trace(
             go.Scatter(
                 x=[p[1][0] for p in model_centers], y=[p[1][1] for p in model_centers], mode="markers",
@@ -78,11 +103,11 @@ def example_sets_figure(
         )
         for j, pts in enumerate(np.asarray(sets[s])):
             colour = SET_COLOURS[j % len(SET_COLOURS)]
-            if len(pts) >= 3:
-                order = np.argsort(np.arctan2(*(pts - pts.mean(axis=0)).T[::-1]))
-                ring = np.vstack([pts[order], pts[order][:1]])
+            ring = _hull_ring(pts)
+            if ring is not None:
                 fig.add_trace(go.Scatter(x=ring[:, 0], y=ring[:, 1], mode="lines", line=dict(color=colour, width=1),
-                                         opacity=0.35, hoverinfo="skip", showlegend=False), row=r, col=c)
+                                         fill="toself", fillcolor=_rgba(colour, 0.06), opacity=0.6,
+                                         hoverinfo="skip", showlegend=False), row=r, col=c)
             fig.add_trace(
                 go.Scatter(
                     x=pts[:, 0], y=pts[:, 1], mode="markers", marker=dict(size=9, color=colour),
@@ -102,8 +127,8 @@ def candidates_figure(points: np.ndarray, texts: Sequence[str], threshold: float
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=1, cols=1)
-    _decorate_plane(fig, 1, 1, threshold, show_labels=True)
     pts = np.asarray(points, dtype=float)
+    _decorate_plane(fig, 1, 1, threshold, show_labels=True, lim=_limit([pts]))
     short = [t if len(t) <= 80 else t[:77] + "..." for t in texts]
     fig.add_trace(
         go.Scatter(

@@ -150,22 +150,22 @@ st.download_button(
 
 # ---- example sets -------------------------------------------------------------------------------------------
 st.subheader("Example candidate sets on the values plane")
-ex1, ex2 = st.columns([1, 3])
+ex1, ex2, ex3 = st.columns([1, 1, 2])
 n_examples = ex1.slider("Example prompts", 1, 6, 3, key="sl_examples", bind=URL)
-example_seed = ex1.number_input("Example seed", 0, 10_000, 0, key="sl_example_seed", bind=URL)
+example_seed = ex2.number_input("Example seed", 0, 10_000, 0, key="sl_example_seed", bind=URL)
+ex3.caption(
+    "Each colour is one prompt's candidate set (outlined); grey crosses are the illustrative model defaults; the "
+    "shaded bands are the traditional and survival regions beyond the pole threshold (dotted lines)."
+)
 example_sets = {s: sp.draw_sets(s, int(n_examples), int(k), int(example_seed), params) for s in strategies}
-ex2.plotly_chart(
+st.plotly_chart(
     example_sets_figure(
         example_sets,
-        {s: sp.STRATEGY_LABELS[s] for s in strategies},
+        {s: f"{s}: {sp.STRATEGY_SHORT[s]}" for s in strategies},
         [(m.name, m.center) for m in models],
         float(threshold),
     ),
     key="sl_examples_chart",
-)
-ex1.caption(
-    "Each colour is one prompt's candidate set; grey crosses are the illustrative model defaults; the shaded bands are "
-    "the traditional and survival regions beyond the threshold (dotted lines)."
 )
 
 # ---- paste your own ------------------------------------------------------------------------------------------
