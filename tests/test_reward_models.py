@@ -24,7 +24,7 @@ def _top1_case(n_items, n, k, seed):
 
 @pytest.mark.parametrize("n_items, k", [(6, 3), (9, 4)])  # 9 items: the many-feature Hessian path
 def test_pooled_luce_fit_agrees_with_choix(n_items, k):
-    items, chosen, data = _top1_case(n_items, 500, k, seed=n_items)
+    items, chosen, data = _top1_case(n_items, 250, k, seed=n_items)
     alpha = 0.01
     ref = choix.opt_top1(n_items, data, alpha=alpha)
     phi = rm.one_hot_features(items, n_items)
