@@ -249,7 +249,7 @@ def batch_metrics(
     return out
 
 
-def _interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+def mean_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     """A t-interval for the mean over seeds; (nan, nan) with a single seed."""
     v = np.asarray(values, dtype=float)
     if v.size < 2:
@@ -305,7 +305,7 @@ def evaluate(
                 progress(done, total)
         for m in METRICS:
             vals = np.asarray(per_seed[m])
-            lo, hi = _interval(vals)
+            lo, hi = mean_interval(vals)
             rows.append(
                 {
                     "strategy": s,

@@ -332,6 +332,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=d.temperature, help="scales every model's spread")
     parser.add_argument("--nc-strength", type=float, default=d.nc_strength, help="NC repulsion strength in [0, 1]")
     parser.add_argument("--persona-pull", type=float, default=d.persona_pull, help="how far a persona moves a model, [0, 1]")
+    parser.add_argument(
+        "--pool",
+        choices=POOL_SOURCES,
+        default=None,
+        help="instead of simulating, choose k real responses per prompt from the database's pool "
+        "(needs stored embeddings and axis scores) with every method: " + ", ".join(POOL_METHODS),
+    )
+    parser.add_argument("--db", default=None, help="database for --pool (default: $CAE_DB, else the demo database)")
+    parser.add_argument("--model", default=None, help="embedding model for --pool (default: the project default)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
@@ -384,9 +393,61 @@ def result_dict(
     return out
 
 
+def pool_result_dict(df, source: str) -> dict:
+    """The CLI's JSON object for --pool: per method, the metric means (and intervals over seeds)."""
+    from analysis.schema import POLES
+
+    out: dict = {"pool": source, "illustrative": False, "methods": {}}
+    for m in dict.fromkeys(df["strategy"].to_list()):
+        by = {r["metric"]: r for r in df.filter(df["strategy"] == m).iter_rows(named=True)}
+        first = next(iter(by.values()))
+        out.update(k=first["k"], prompts=first["n_prompts"], threshold=first["threshold"], seeds=first["n_seeds"])
+        res = {"coverage": {p: by[f"coverage_{p}"]["mean"] for p in POLES}}
+        for key in ("vendi", "mean_pairwise_distance", "hull_area", "vendi_embedding", "mean_pairwise_distance_embedding"):
+            res[key] = by[key]["mean"]
+        res["intervals"] = {key: [r["low"], r["high"]] for key, r in by.items() if r["low"] is not None}
+        out["methods"][m] = res
+    out["note"] = "positions from the project's value-axis scorer; hull_area is our own measure"
+    return out
+
+
+def _run_pool(args: argparse.Namespace) -> int:
+    from analysis.store import connect, resolve_db_path
+
+    path = resolve_db_path(args.db)
+    if not path.exists():
+        print(f"error: no database at {path}: build one with `python -m analysis demo` or pass --db", file=sys.stderr)
+        return 2
+    try:
+        con = connect(path)
+        try:
+            pool, emb = load_pool(con, args.pool, args.model)
+        finally:
+            con.close()
+        seeds = list(range(args.seed, args.seed + args.seeds))
+        df = evaluate_pool(pool, emb, args.k, POOL_METHODS, seeds, args.threshold)
+    except (PoolUnavailable, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    res = pool_result_dict(df, args.pool)
+    if args.json:
+        print(json.dumps(res))
+        return 0
+    print(f"pool: {POOL_SOURCE_LABELS[args.pool]}, k = {res['k']}, {res['prompts']} prompts, threshold {res['threshold']}")
+    names = ["coverage " + p for p in res["methods"][POOL_METHODS[0]]["coverage"]] + [
+        "vendi", "mean_pairwise_distance", "hull_area", "vendi_embedding", "mean_pairwise_distance_embedding"]
+    print(f"  {'metric':<34}" + "".join(f"{m:>10}" for m in res["methods"]))
+    for name in names:
+        vals = [r["coverage"][name[9:]] if name.startswith("coverage ") else r[name] for r in res["methods"].values()]
+        print(f"  {name:<34}" + "".join(f"{v:10.3f}" for v in vals))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from analysis.diversity import METRIC_LABELS
 
+    if getattr(args, "pool", None):
+        return _run_pool(args)
     try:
         if args.k < 1 or args.prompts < 1 or args.seeds < 1:
             raise ValueError("--k, --prompts and --seeds must all be at least 1")
@@ -580,3 +641,189 @@ def score_candidates(texts: list[str], threshold: float | None = None, model: st
         "metrics": set_metrics(pos, t, embeddings=emb),
         "embedding_model": emb_model,
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# The same question on real texts: per prompt, choose k of the responses that exist for it.
+
+POOL_SOURCES: tuple[str, ...] = ("candidates", "llm", "both")
+POOL_SOURCE_LABELS: dict[str, str] = {
+    "candidates": "the dataset's candidate responses",
+    "llm": "uploaded LLM responses (llm_responses)",
+    "both": "both, pooled per prompt",
+}
+
+
+class PoolUnavailable(RuntimeError):
+    """The database lacks what pool selection needs (embeddings, axis scores, enough responses per prompt)."""
+
+
+def evaluate_pool(
+    pool,
+    embeddings: np.ndarray,
+    k: int = 4,
+    methods: tuple[str, ...] | list[str] = POOL_METHODS,
+    seeds: int | list[int] = 5,
+    threshold: float | None = None,
+    target: tuple[float, float] | None = None,
+    min_pool: int | None = None,
+    progress=None,
+):
+    """Metrics per selection method on real texts: a polars frame like diversity.evaluate's (strategy = method),
+    plus ``vendi_embedding`` and ``mean_pairwise_distance_embedding`` rows (cosine, on the text embeddings).
+
+    ``pool``: a polars frame with one row per (prompt, response): prompt_hash, text_hash, self_expression,
+    secular; ``embeddings``: (rows, d) aligned with it. Prompts with fewer than ``min_pool`` responses
+    (default 2k) are left out, since choosing k of barely more than k is no choice. For every seed each method
+    picks k responses per prompt with :func:`select_from_pool`; the metrics are averaged over prompts, then the
+    mean and a 95% interval are taken over seeds ('nearest' and 'dpp' are deterministic, so their interval has
+    zero width).
+    """
+    import polars as pl
+
+    from analysis import diversity as dv
+    from analysis.schema import AXIS_X, AXIS_Y
+
+    k = int(k)
+    t = dv.DEFAULT_THRESHOLD if threshold is None else float(threshold)
+    need = max(k + 1, 2 * k if min_pool is None else int(min_pool))
+    for m in methods:
+        if m not in POOL_METHODS:
+            raise ValueError(f"unknown pool method {m!r}: choose from {', '.join(POOL_METHODS)}")
+    emb = np.asarray(embeddings, dtype=float)
+    if emb.ndim != 2 or emb.shape[0] != pool.height:
+        raise ValueError(f"embeddings must have one row per pool row ({pool.height}); got shape {emb.shape}")
+    seed_list = list(range(int(seeds))) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
+    indexed = pool.with_row_index("_row")
+    groups = (
+        indexed.group_by("prompt_hash", maintain_order=True)
+        .agg(pl.col("_row"))
+        .filter(pl.col("_row").list.len() >= need)
+        .sort("prompt_hash")
+    )
+    if groups.height == 0:
+        raise PoolUnavailable(
+            f"no prompt has at least {need} responses with an embedding and a position; lower k, or load more "
+            "responses per prompt (python -m analysis llm) and embed and score them"
+        )
+    pos_all = pool.select(AXIS_X, AXIS_Y).to_numpy().astype(float)
+    rows_per_prompt = [np.asarray(r, dtype=np.int64) for r in groups["_row"].to_list()]
+    metric_names = list(dv.METRICS) + ["vendi_embedding", "mean_pairwise_distance_embedding"]
+    labels = {**dv.METRIC_LABELS, "vendi_embedding": "Vendi score (embeddings, cosine)",
+              "mean_pairwise_distance_embedding": "mean pairwise cosine distance (embeddings)"}
+    out = []
+    total, done = len(methods) * len(seed_list), 0
+    for m in methods:
+        per_seed: dict[str, list[float]] = {name: [] for name in metric_names}
+        for seed in seed_list:
+            rng = np.random.default_rng(seed)
+            chosen = np.stack([
+                rows[select_from_pool(m, emb[rows], pos_all[rows], k, rng, target)] for rows in rows_per_prompt
+            ])  # (prompts, k) row numbers
+            plane = pos_all[chosen]
+            vals = dv.batch_metrics(plane, t)
+            vals["vendi_embedding"] = float(dv.vendi_batch(emb[chosen], "cosine").mean())
+            vals["mean_pairwise_distance_embedding"] = float(dv.mean_pairwise_cosine_distance_batch(emb[chosen]).mean())
+            for name in metric_names:
+                per_seed[name].append(vals[name])
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        for name in metric_names:
+            v = np.asarray(per_seed[name])
+            lo, hi = dv.mean_interval(v)
+            out.append({
+                "strategy": m, "metric": name, "label": labels[name], "mean": float(v.mean()),
+                "low": None if np.isnan(lo) else lo, "high": None if np.isnan(hi) else hi,
+                "n_seeds": len(seed_list), "n_prompts": len(rows_per_prompt), "k": k, "threshold": t,
+            })
+    return pl.DataFrame(out, schema={
+        "strategy": pl.String, "metric": pl.String, "label": pl.String, "mean": pl.Float64, "low": pl.Float64,
+        "high": pl.Float64, "n_seeds": pl.Int64, "n_prompts": pl.Int64, "k": pl.Int64, "threshold": pl.Float64,
+    })
+
+
+def load_pool(con, source: str = "candidates", model: str | None = None, scores=None):
+    """(pool frame, embeddings) for :func:`evaluate_pool` from a database.
+
+    ``source``: 'candidates' (every distinct response offered for a prompt in the comparisons), 'llm' (the
+    llm_responses table) or 'both'. Positions come from ``scores`` (text_hash, self_expression, secular) when
+    given, else from the stored axis scores (analysis.axes.load_axis_scores); embeddings from the embeddings
+    table (analysis.embeddings.load_embeddings). Responses lacking either are left out. Raises PoolUnavailable
+    saying which step to run when something is missing.
+    """
+    import polars as pl
+
+    from analysis import schema
+    from analysis.schema import AXIS_X, AXIS_Y
+    from analysis.store import query_pl
+
+    if source not in POOL_SOURCES:
+        raise ValueError(f"unknown pool source {source!r}: choose one of {', '.join(POOL_SOURCES)}")
+    parts = []
+    if source in ("candidates", "both"):
+        parts.append(query_pl(con, f"""
+            SELECT DISTINCT prompt_hash, h AS text_hash
+            FROM (SELECT prompt_hash, unnest([a_hash, b_hash, c_hash, d_hash]) AS h FROM {schema.T_COMPARISONS})
+            WHERE h IS NOT NULL AND prompt_hash IS NOT NULL"""))
+    if source in ("llm", "both"):
+        if not _has_table(con, "llm_responses"):
+            if source == "llm":
+                raise PoolUnavailable("this database holds no LLM responses: load some with `python -m analysis llm`")
+        else:
+            parts.append(query_pl(con, "SELECT DISTINCT prompt_hash, text_hash FROM llm_responses "
+                                       "WHERE prompt_hash IS NOT NULL AND text_hash IS NOT NULL"))
+    pool = pl.concat(parts).unique(maintain_order=True) if parts else pl.DataFrame()
+    if pool.height == 0:
+        raise PoolUnavailable(f"no responses found for source {source!r} in this database")
+    if scores is None:
+        try:
+            from analysis.axes import load_axis_scores
+        except ImportError as exc:
+            raise PoolUnavailable(f"the value-axis scorer (analysis.axes) is not available yet ({exc})") from exc
+        try:
+            scores = load_axis_scores(con, model)
+        except LookupError as exc:
+            raise PoolUnavailable(f"no axis scores stored yet: {exc}") from exc
+    sc = scores.select("text_hash", pl.col(AXIS_X).cast(pl.Float64), pl.col(AXIS_Y).cast(pl.Float64)).unique("text_hash")
+    pool = pool.join(sc, on="text_hash", how="inner").sort(["prompt_hash", "text_hash"])
+    if pool.height == 0:
+        raise PoolUnavailable("none of these responses has an axis score: run `python -m analysis axes` first")
+    emb = _stored_vectors(con, model, pool["text_hash"].to_list())
+    keep = ~np.isnan(emb).any(axis=1) if emb.size else np.zeros(pool.height, dtype=bool)
+    if not keep.any():
+        raise PoolUnavailable("none of these responses has a stored embedding: run `python -m analysis embed` first")
+    return pool.filter(pl.Series(keep)), emb[keep]
+
+
+def _stored_vectors(con, model: str | None, hashes: list[str]) -> np.ndarray:
+    """Stored embeddings for ``hashes`` in order, NaN rows where none is stored (one set-based query)."""
+    import polars as pl
+
+    from analysis.embeddings import model_key
+    from analysis.store import query_pl
+
+    if not _has_table(con, "embeddings"):
+        raise PoolUnavailable("no embeddings stored in this database: run `python -m analysis embed` first")
+    key = model_key(model)
+    found = query_pl(
+        con,
+        "SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN (SELECT unnest(?::VARCHAR[]))",
+        [key, hashes],
+    )
+    if found.height == 0:
+        raise PoolUnavailable(
+            f"none of these responses has a stored embedding for model {key}: run "
+            f"`python -m analysis embed --model {key}` first"
+        )
+    dim = len(found["vector"][0])
+    order = pl.DataFrame({"text_hash": hashes}).with_row_index("i").join(found, on="text_hash", how="inner")
+    out = np.full((len(hashes), dim), np.nan)
+    out[order["i"].to_numpy()] = order["vector"].list.to_array(dim).to_numpy()
+    return out
+
+
+def _has_table(con, name: str) -> bool:
+    # fetchall(), not fetchone(): under duckdb 2.0 a partly fetched result blocks the connection's next query.
+    rows = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
+    return bool(rows and rows[0][0])

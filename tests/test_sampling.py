@@ -160,3 +160,72 @@ def test_cli_json_shape():
         assert isinstance(res[key], float)
     # Same numbers as the library for the same seed.
     assert res["coverage"] == coverage(sp.draw_sets("nc", 400, 4, 2))
+
+
+def _pool_frame():
+    """Six prompts, each with ten responses: five near the model's corner, five spread over the poles."""
+    import polars as pl
+
+    rng = np.random.default_rng(3)
+    rows, emb = [], []
+    corner = np.array([0.5, 0.4])
+    spread = np.array([[0.0, -1.0], [-1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [-0.9, -0.9]])
+    for p in range(6):
+        for j in range(10):
+            xy = corner + 0.05 * rng.standard_normal(2) if j < 5 else spread[j - 5] + 0.05 * rng.standard_normal(2)
+            rows.append({"prompt_hash": f"p{p}", "text_hash": f"p{p}t{j}", "self_expression": xy[0], "secular": xy[1]})
+            e = np.zeros(8)
+            e[0 if j < 5 else j - 4] = 1.0  # corner responses share one direction; the others are distinct
+            emb.append(e + 0.02 * rng.standard_normal(8))
+    return pl.DataFrame(rows), np.array(emb)
+
+
+def test_pool_methods_rank_as_expected_on_real_shaped_data():
+    import polars as pl
+
+    pool, emb = _pool_frame()
+    df = sp.evaluate_pool(pool, emb, k=4, seeds=3, threshold=0.5, target=(0.5, 0.4))
+    get = lambda m, metric: df.filter((pl.col("strategy") == m) & (pl.col("metric") == metric))["mean"][0]  # noqa: E731
+    assert get("nearest", "coverage_traditional") == 0.0  # the four closest to the corner never leave it
+    assert get("dpp", "vendi_embedding") > get("random", "vendi_embedding") > get("nearest", "vendi_embedding")
+    assert get("dpp", "coverage_traditional") + get("dpp", "coverage_survival") > 1.0
+    assert get("farthest", "mean_pairwise_distance_embedding") > get("nearest", "mean_pairwise_distance_embedding")
+    assert set(df["n_prompts"]) == {6}
+    with pytest.raises(sp.PoolUnavailable, match="at least 12"):
+        sp.evaluate_pool(pool, emb, k=6, seeds=1)
+
+
+def test_load_pool_from_the_demo_database(demo_db, tmp_path):
+    """The pool loader's joins on a real demo database: stored vectors (random here: this checks the plumbing, not
+    the embedding model) for all but a few texts, positions from a scores frame."""
+    import shutil
+
+    import polars as pl
+
+    from analysis import embeddings
+    from analysis.store import connect
+
+    db = tmp_path / "pool.duckdb"
+    shutil.copy(demo_db, db)
+    con = connect(db, read_only=False)
+    hashes = con.sql("SELECT text_hash FROM candidates UNION SELECT text_hash FROM llm_responses").pl()["text_hash"]
+    hashes = hashes.sort().to_list()
+    rng = np.random.default_rng(0)
+    embeddings.ensure_table(con)
+    key = embeddings.model_key(None)
+    vec = pl.DataFrame({"text_hash": hashes[5:], "vector": rng.standard_normal((len(hashes) - 5, 6)).tolist()})
+    con.register("v", vec)
+    con.execute("INSERT INTO embeddings SELECT ?, text_hash, vector::FLOAT[] FROM v", [key]).fetchall()
+    con.unregister("v")
+    scores = pl.DataFrame({"text_hash": hashes, "self_expression": rng.uniform(-1, 1, len(hashes)),
+                           "secular": rng.uniform(-1, 1, len(hashes))})
+    sizes = {}
+    for source in sp.POOL_SOURCES:
+        pool, emb = sp.load_pool(con, source, None, scores=scores)
+        assert emb.shape == (pool.height, 6) and not np.isnan(emb).any()
+        assert not set(hashes[:5]) & set(pool["text_hash"])  # responses without a vector are left out
+        sizes[source] = pool.height
+    assert sizes["both"] > sizes["candidates"] and sizes["both"] > sizes["llm"]
+    df = sp.evaluate_pool(*sp.load_pool(con, "both", None, scores=scores), k=4, seeds=2)
+    assert df["n_prompts"][0] > 10
+    con.close()
