@@ -9,7 +9,7 @@ Nothing here is a measurement. The generator gives the later pages real structur
   secular-rational); the four cells of a turn are distinct, as in negatively-correlated sampling;
 - choices drawn from an ideal-point model: each annotator's ideal point is their country's (illustrative)
   position plus individual variation larger than the distances between countries, with a small bias toward
-  the first position shown;
+  the first position shown (the ideal points are the simulator's illustrative defaults, analysis/population.py);
 - pregenerated prompts answered by many annotators (some asked in English across all five countries, so
   countries can be compared on the same text), and written feedback on about 44% of turns;
 - a handful of exact duplicate rows and turns without a valid choice, so the accounting has something to show.
@@ -30,21 +30,16 @@ import numpy as np
 import polars as pl
 
 from analysis import schema as S
+from analysis.population import DEFAULT_GROUPS
 
 TEMPLATES = Path(__file__).resolve().parent / "content" / "demo_templates.json"
 DEFAULT_CONVERSATIONS = 3000
 DEFAULT_SEED = 0
 
-# Illustrative country ideal points on the plane (x: survival -> self-expression, y: traditional -> secular).
-# Qualitative placement only, after the published map: not measured, not taken from the dataset.
-COUNTRY_IDEALS: dict[str, tuple[float, float]] = {
-    "United States": (0.45, -0.25),
-    "France": (0.35, 0.45),
-    "Italy": (0.2, 0.2),
-    "Brazil": (-0.25, -0.45),
-    "India": (-0.4, -0.35),
-}
-INDIVIDUAL_SPREAD = 0.6  # within-country standard deviation, larger than the distances between countries
+# Illustrative country ideal points and within-country spread: the simulator's defaults (analysis/population.py),
+# one source for both. Qualitative placement after the published map: not measured, not taken from the dataset.
+COUNTRY_IDEALS: dict[str, tuple[float, float]] = {g.name: (g.x, g.y) for g in DEFAULT_GROUPS}
+COUNTRY_SPREAD: dict[str, float] = {g.name: g.spread for g in DEFAULT_GROUPS}
 BETA = 2.0  # rationality of the simulated choices
 POSITION_BIAS = np.array([0.25, 0.1, 0.0, 0.0])  # utility bonus of the slot shown first
 COUNTRY_SHARES = np.array([0.2, 0.2, 0.2, 0.2, 0.2])
@@ -147,7 +142,8 @@ def generate_frame(conversations: int = DEFAULT_CONVERSATIONS, seed: int = DEFAU
     ann_country_idx = rng.choice(len(S.COUNTRIES), size=n_ann, p=COUNTRY_SHARES)
     ann_country = np.array(S.COUNTRIES, dtype=object)[ann_country_idx]
     ideals = np.array([COUNTRY_IDEALS[c] for c in S.COUNTRIES])[ann_country_idx]
-    ideals = ideals + rng.normal(0.0, INDIVIDUAL_SPREAD, size=(n_ann, 2))
+    spread = np.array([COUNTRY_SPREAD[c] for c in S.COUNTRIES])[ann_country_idx]
+    ideals = ideals + rng.normal(0.0, 1.0, size=(n_ann, 2)) * spread[:, None]
     ann_age = _choice(rng, AGES, [0.38, 0.27, 0.17, 0.18], n_ann)
     ann_gender = _choice(rng, GENDERS, [0.49, 0.48, 0.015, 0.015], n_ann)
     ann_edu = _choice(rng, EDUCATIONS, [0.25, 0.2, 0.3, 0.2, 0.05], n_ann)
