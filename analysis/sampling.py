@@ -506,10 +506,10 @@ REPORTED_COVERAGE_AT_4: dict[str, dict[str, float]] = {
 REPORTED_SOURCE = "reported in the paper (Community Alignment, arXiv 2507.09650; coverage@4, approximate)"
 
 
-def comparison_table(df, k: int):
+def comparison_table(df, k: int, paper: bool = True):
     """The page's metric table: one row per metric, one column per strategy ("mean [low, high]"), and the
     paper's reported coverage@4 for temperature (iid) and NC sampling beside it (blank where it reports none,
-    and for k != 4 flagged as not directly comparable)."""
+    and for k != 4 flagged as not directly comparable) unless ``paper`` is False."""
     import polars as pl
 
     strategies = list(dict.fromkeys(df["strategy"].to_list()))
@@ -528,6 +528,9 @@ def comparison_table(df, k: int):
         for s in strategies:
             row[s] = cell.get((m, s), "")
         pole = m.removeprefix("coverage_") if m.startswith("coverage_") else None
+        if not paper:
+            rows.append(row)
+            continue
         for s, col in (("iid", "paper: temperature sampling"), ("nc", "paper: NC sampling")):
             v = REPORTED_COVERAGE_AT_4[s].get(pole) if pole else None
             row[col] = "" if v is None else f"~{v:.2f}{note}"

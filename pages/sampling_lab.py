@@ -35,6 +35,18 @@ def _evaluate(strategy: str, n_prompts: int, k: int, seeds: tuple[int, ...], par
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def _pool_table(db_path: str, mtime: float, source: str, k: int, seeds: tuple[int, ...], threshold: float):
+    from analysis.store import connect
+
+    con = connect(db_path, read_only=True)
+    try:
+        pool, emb = sp.load_pool(con, source)
+    finally:
+        con.close()
+    return sp.evaluate_pool(pool, emb, k, sp.POOL_METHODS, list(seeds), threshold)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def _score(texts: tuple[str, ...], threshold: float) -> dict:
     return sp.score_candidates(list(texts), threshold)
 
@@ -167,6 +179,42 @@ st.plotly_chart(
     ),
     key="sl_examples_chart",
 )
+
+# ---- real texts ----------------------------------------------------------------------------------------------
+st.subheader("The same choice on real texts")
+st.caption(
+    "Where a prompt has more responses than k (the dataset's candidates, uploaded LLM responses), choose k of them: "
+    "at random (like independent sampling), the k nearest to the first model's default position, by farthest-point "
+    "traversal, or by a greedy DPP on the text embeddings. Positions come from the project's value-axis scorer, "
+    "so these numbers are measured on the texts, not illustrative — but only as good as the scorer."
+)
+rt1, rt2 = st.columns([2, 1])
+source = rt1.segmented_control("Pool", sp.POOL_SOURCES, default="candidates", key="sl_pool", bind=URL,
+                               format_func=lambda s: sp.POOL_SOURCE_LABELS[s], required=True)
+run_pool = rt2.toggle("Evaluate on the database's texts", key="sl_pool_on", bind=URL)
+if run_pool:
+    from analysis.store import resolve_db_path
+
+    db_path = resolve_db_path()
+    if not db_path.exists():
+        st.info(f"No database at {db_path}: build the demo with `python -m analysis demo`, or set CAE_DB.")
+    else:
+        with st.spinner("Choosing k responses per prompt with each method…"):
+            try:
+                pool_df = _pool_table(str(db_path), db_path.stat().st_mtime, source or "candidates", int(k),
+                                      tuple(range(int(n_seeds))), float(threshold))
+            except sp.PoolUnavailable as exc:
+                pool_df = None
+                st.info(f"Not available on this database yet: {exc}.")
+        if pool_df is not None:
+            st.dataframe(sp.comparison_table(pool_df, k, paper=False), hide_index=True, key="sl_pool_table")
+            st.caption(
+                f"{pool_df['n_prompts'][0]} prompts with at least {max(k + 1, 2 * k)} responses; mean [95% interval "
+                "over seeds]; 'nearest' and 'dpp' are deterministic. The paper's numbers are about generation "
+                "strategies (temperature vs NC sampling), not these selection methods, so they are not repeated here."
+            )
+            st.download_button("Download the real-text table (CSV)", pool_df.write_csv(),
+                               file_name=f"sampling_lab_pool_{source}_k{k}.csv", mime="text/csv", key="sl_pool_download")
 
 # ---- paste your own ------------------------------------------------------------------------------------------
 st.subheader("Paste your own candidates")

@@ -88,3 +88,11 @@ def test_no_strategy_selected_is_explained(strategies):
     at.multiselect(key="sl_strategies").set_value(strategies).run()
     assert not at.exception
     assert any("Pick at least one strategy" in i.value for i in at.info)
+
+
+def test_real_text_pool_on_a_database_without_embeddings_says_what_to_run(demo_db, monkeypatch):
+    monkeypatch.setenv("CAE_DB", str(demo_db))
+    at = _app(sl_pool_on="true")
+    assert not at.exception
+    assert at.toggle(key="sl_pool_on").value is True
+    assert any("Not available on this database yet" in i.value for i in at.info)
