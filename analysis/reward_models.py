@@ -202,16 +202,17 @@ def fit_mnl(
         except np.linalg.LinAlgError:
             step = np.linalg.lstsq(h.reshape(-1, d), g.ravel(), rcond=None)[0].reshape(G, d)
         decrement = np.einsum("gd,gd->g", g, step)  # Newton decrement^2 per block
-        if np.all(decrement < 2 * tol):
+        active = decrement >= 2 * tol  # converged blocks stay where they are
+        if not active.any():
             converged = True
             break
         t = np.ones(G)
-        active = np.ones(G, dtype=bool)
         new = theta.copy()
+        slack = 1e-12 * (1.0 + np.abs(f))  # round-off: a step that changes f by less than this is fine
         for _ in range(40):  # per-block backtracking (Armijo)
             cand = np.where(active[:, None], theta - t[:, None] * step, new)
             fc = prob.per_block_objective(cand)
-            ok = fc <= f - 1e-4 * t * decrement
+            ok = fc <= f - 1e-4 * t * decrement + slack
             newly = active & ok
             new[newly] = cand[newly]
             active &= ~ok

@@ -444,16 +444,47 @@ def headline(df: pl.DataFrame, population: Population) -> str | None:
     """One sentence, from the numbers, on how far each strategy's models place the traditional/survival groups."""
     if df["ideal_error"].is_null().all():
         return None
-    tab = group_table(df)
+    tab = group_table(df).filter(pl.col("model") != "oracle")
     target = traditional_survival_groups(population)
-    parts = []
+    errs: dict[str, dict[str, float]] = {}
     for strategy in tab["strategy"].unique(maintain_order=True):
-        t = tab.filter((pl.col("strategy") == strategy) & pl.col("group").is_in(target) & (pl.col("model") != "oracle"))
-        errs = {m: t.filter(pl.col("model") == m)["ideal_error"].mean() for m in t["model"].unique(maintain_order=True)}
-        bits = ", ".join(f"{MODEL_LABELS[m].split(' (')[0]} {e:.2f}" for m, e in errs.items() if e is not None)
-        parts.append(f"with {strategy} candidates: {bits}")
-    return (f"Mean distance between recovered and true ideal points of {' and '.join(target)} "
-            f"(plane units; the test box spans {2 * TEST_BOX:g}) — " + "; ".join(parts) + ".")
+        t = tab.filter((pl.col("strategy") == strategy) & pl.col("group").is_in(target))
+        errs[strategy] = {m: float(t.filter(pl.col("model") == m)["ideal_error"].mean())
+                          for m in t["model"].unique(maintain_order=True)}
+    parts = []
+    for strategy, e in errs.items():
+        bits = ", ".join(f"{MODEL_LABELS[m].split(' (')[0]} {v:.2f}" for m, v in e.items())
+        parts.append(f"with {strategy} candidates {bits}")
+    text = (f"Distance from the true ideal points of {' and '.join(target)} (mean, plane units; the poles sit near "
+            "±1): " + "; ".join(parts) + ".")
+    strategies = list(errs)
+    if len(strategies) == 2:
+        a, b = strategies
+        for m in ("conditional", "mixture", "per_annotator"):
+            if m in errs[a] and m in errs[b] and min(errs[a][m], errs[b][m]) > 0:
+                ratio = errs[a][m] / errs[b][m]
+                better, worse, r = (b, a, ratio) if ratio >= 1 else (a, b, 1 / ratio)
+                text += (f" At the same number of comparisons the {MODEL_LABELS[m].split(' (')[0]} model places them "
+                         f"{r:.1f}× closer with {better} candidates than with {worse} candidates.")
+                break
+    return text
+
+
+def pooled_represents(df: pl.DataFrame, population: Population) -> dict[str, tuple[str, float, tuple[float, float]]]:
+    """Per strategy: the group whose true ideal point lies nearest the pooled reward's optimum, its distance, the optimum."""
+    tab = group_table(df).filter(pl.col("model") == "pooled")
+    out = {}
+    for strategy in tab["strategy"].unique(maintain_order=True):
+        r = tab.filter(pl.col("strategy") == strategy).row(0, named=True)
+        name, dist = nearest_group(population, (r["rec_x"], r["rec_y"]))
+        out[strategy] = (name, dist, (r["rec_x"], r["rec_y"]))
+    return out
+
+
+def curve_sizes(per_annotator: int) -> list[int]:
+    """Learning-curve points (comparisons per annotator): about N/8, N/4, N/2 and N."""
+    n = int(per_annotator)
+    return sorted({max(1, n // 8), max(1, n // 4), max(1, n // 2), n})
 
 
 def cli_summary(df: pl.DataFrame, config: SimConfig, strategy: str, requested: int) -> dict:

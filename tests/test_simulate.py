@@ -85,7 +85,7 @@ def test_headline_is_built_from_the_numbers():
     tab = sm.group_table(df)
     v = tab.filter((pl.col("strategy") == "nc") & (pl.col("model") == "conditional")
                    & pl.col("group").is_in(["Brazil", "India"]))["ideal_error"].mean()
-    assert "Brazil and India" in text and f"{v:.2f}" in text
+    assert "Brazil and India" in text and f"{v:.2f}" in text and "closer with" in text
 
 
 def test_config_url_round_trip_and_bad_values():
