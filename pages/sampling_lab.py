@@ -23,7 +23,8 @@ st.caption(
 )
 st.warning(
     "**Illustrative model positions.** The model positions, spreads, personas and knob defaults are chosen by us to "
-    "show the research's qualitative result; they are not measurements. Edit them below and watch the effect.",
+    "show the research's qualitative result and tuned to land near its reported coverage@4, so agreement with the "
+    "paper's numbers is by construction, not evidence. They are not measurements. Edit them below and watch the effect.",
     icon=":material/science:",
 )
 
