@@ -229,3 +229,18 @@ def test_load_pool_from_the_demo_database(demo_db, tmp_path):
     df = sp.evaluate_pool(*sp.load_pool(con, "both", None, scores=scores), k=4, seeds=2)
     assert df["n_prompts"][0] > 10
     con.close()
+
+
+def test_greedy_dpp_matches_a_naive_log_det_greedy():
+    rng = np.random.default_rng(4)
+    emb = rng.standard_normal((25, 6))
+    pos = rng.uniform(-1, 1, (25, 2))
+    target = (0.5, 0.4)
+    got = sp.select_from_pool("dpp", emb, pos, 5, seed=0, target=target)
+    u = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    kern = u @ u.T + 1e-6 * np.eye(25)
+    chosen = [int(np.argmin(np.linalg.norm(pos - np.array(target), axis=1)))]
+    while len(chosen) < 5:
+        dets = [np.linalg.det(kern[np.ix_(chosen + [j], chosen + [j])]) if j not in chosen else -np.inf for j in range(25)]
+        chosen.append(int(np.argmax(dets)))
+    assert got.tolist() == chosen
