@@ -95,7 +95,9 @@ def example_sets_figure(
         fig.add_trace(
             go.Scatter(
                 x=[p[1][0] for p in model_centers], y=[p[1][1] for p in model_centers], mode="markers",
-                marker=dict(symbol="x", size=9, color="#777"), text=[p[0] for p in model_centers],
+                marker=dict(symbol="x", size=[13] + [9] * (len(model_centers) - 1),
+                            color=["#333"] + ["#999"] * (len(model_centers) - 1)),
+                text=[p[0] + (" (used by iid, persona, nc)" if n == 0 else "") for n, p in enumerate(model_centers)],
                 hovertemplate="%{text}<br>default position (illustrative)<extra></extra>",
                 name="model default (illustrative)", legendgroup="models", showlegend=(i == 0),
             ),

@@ -167,8 +167,9 @@ ex1, ex2, ex3 = st.columns([1, 1, 2])
 n_examples = ex1.slider("Example prompts", 1, 6, 3, key="sl_examples", bind=URL)
 example_seed = ex2.number_input("Example seed", 0, 10_000, 0, key="sl_example_seed", bind=URL)
 ex3.caption(
-    "Each colour is one prompt's candidate set (outlined); grey crosses are the illustrative model defaults; the "
-    "shaded bands are the traditional and survival regions beyond the pole threshold (dotted lines)."
+    "Each colour is one prompt's candidate set (outlined); crosses are the illustrative model defaults (the dark one, "
+    "the first model, is the one iid, persona and NC draw around); the shaded bands are the traditional and survival "
+    "regions beyond the pole threshold (dotted lines)."
 )
 example_sets = {s: sp.draw_sets(s, int(n_examples), int(k), int(example_seed), params) for s in strategies}
 st.plotly_chart(
