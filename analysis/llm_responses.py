@@ -167,12 +167,24 @@ def compose_answer(templates: dict, topic: int, lang: str, xpole: str, ypole: st
     return " ".join(p.strip() for p in parts)
 
 
-def synthetic_frame(prompts: pl.DataFrame, templates: dict, seed: int = 0, profiles: tuple[SyntheticProfile, ...] = SYNTHETIC_PROFILES, all_prompts: bool = False) -> pl.DataFrame:
+SYNTHETIC_LANGUAGES: tuple[str, ...] = ("en",)
+
+
+def synthetic_frame(
+    prompts: pl.DataFrame,
+    templates: dict,
+    seed: int = 0,
+    profiles: tuple[SyntheticProfile, ...] = SYNTHETIC_PROFILES,
+    all_prompts: bool = False,
+    languages: tuple[str, ...] | None = SYNTHETIC_LANGUAGES,
+) -> pl.DataFrame:
     """Synthetic answers of each profile to the dataset's prompts (frame with prompt_hash, text).
 
-    By default only the pregenerated opening prompts (the template topics' prompts, word for word) are answered:
-    one answer per profile and prompt, which keeps the embedding work small. ``all_prompts`` also answers
-    follow-ups and the demo's 'own' prompts (matched to their topic). Returns model, prompt_hash, text_hash, text."""
+    By default only the pregenerated opening prompts (the template topics' prompts, word for word) in English are
+    answered, one answer per profile and prompt: the paper compared LLMs on English prompts, and English is what
+    the default (English-only) embedding model places reliably; it also keeps the embedding work small.
+    ``languages=None`` answers in all five languages; ``all_prompts`` also answers follow-ups and the demo's 'own'
+    prompts (matched to their topic). Returns model, prompt_hash, text_hash, text."""
     rng = np.random.default_rng(seed)
     exact, firsts = _prompt_index(templates)
     first_keys = {first: (k, lang) for first, k, lang in firsts}
@@ -183,7 +195,7 @@ def synthetic_frame(prompts: pl.DataFrame, templates: dict, seed: int = 0, profi
             hit = exact.get(key) or next(((k, lang) for first, k, lang in firsts if key.endswith(first)), None)
         else:
             hit = first_keys.get(key)
-        if hit is None:
+        if hit is None or (languages is not None and hit[1] not in languages):
             continue
         topic, lang = hit
         for prof in profiles:
@@ -194,7 +206,13 @@ def synthetic_frame(prompts: pl.DataFrame, templates: dict, seed: int = 0, profi
     return pl.DataFrame(rows, schema={"model": pl.String, "prompt_hash": pl.String, "text_hash": pl.String, "text": pl.String}, orient="row")
 
 
-def add_synthetic_llm_responses(con: duckdb.DuckDBPyConnection, seed: int = 0, templates: dict | None = None, all_prompts: bool = False) -> int:
+def add_synthetic_llm_responses(
+    con: duckdb.DuckDBPyConnection,
+    seed: int = 0,
+    templates: dict | None = None,
+    all_prompts: bool = False,
+    languages: tuple[str, ...] | None = SYNTHETIC_LANGUAGES,
+) -> int:
     """(Re)write the SYNTHETIC LLM profiles' answers to the database's prompts on a read-write connection
     (by default the pregenerated opening prompts; see :func:`synthetic_frame`).
 
@@ -204,7 +222,7 @@ def add_synthetic_llm_responses(con: duckdb.DuckDBPyConnection, seed: int = 0, t
 
         templates = load_templates()
     prompts = con.sql(f"SELECT prompt_hash, text FROM {S.T_PROMPTS}").pl()
-    frame = synthetic_frame(prompts, templates, seed=seed, all_prompts=all_prompts)
+    frame = synthetic_frame(prompts, templates, seed=seed, all_prompts=all_prompts, languages=languages)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -534,3 +552,17 @@ def _report(out: dict[str, Any], as_json: bool, code: int) -> int:
     if "pipeline" in out:
         print("Embedded and scored; the Values map shows them.")
     return code
+
+
+def prompts_template_csv(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> bytes:
+    """A CSV to fill in: the dataset's prompts (most answered first) with empty model and response columns.
+    Uploading it unfilled fails validation (empty responses), so nothing placeholder-like is ever loaded."""
+    sql = f"SELECT text FROM {S.T_PROMPTS} ORDER BY n_comparisons DESC, prompt_hash"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(REQUIRED)
+    for (text,) in con.execute(sql).fetchall():
+        w.writerow(["", text, ""])
+    return buf.getvalue().encode("utf-8")

@@ -28,6 +28,7 @@ preferences matched by LLM responses, 21 LLMs, judged by an LLM) was measured di
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import duckdb
@@ -508,3 +509,303 @@ def dispersion_table(people: pl.DataFrame, chosen: pl.DataFrame, llm: pl.DataFra
         parts.append(group_dispersion(llm, "llm", "LLM responses (absolute)", llm_quadrant=llm_quadrant))
     parts = [p if "share_in_llm_quadrant" in p.columns else p.with_columns(pl.lit(None, dtype=pl.Float64).alias("share_in_llm_quadrant")) for p in parts]
     return pl.concat(parts, how="vertical_relaxed")
+
+
+# --------------------------------------------------------------------------------------------------
+# What the page needs from the pipeline, and how to get it
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """How much of the pipeline has run for one embedding model, and the commands that would complete it."""
+
+    model: str
+    n_candidates: int
+    n_embedded: int  # candidates with a stored vector
+    n_scored: int  # candidates with stored axis scores
+    n_projected: int  # points in the stored UMAP projection
+    n_llm: int  # rows in llm_responses
+    n_llm_scored: int
+    commands: tuple[str, ...]
+
+    @property
+    def can_plane(self) -> bool:
+        return self.n_scored > 0
+
+    @property
+    def can_umap(self) -> bool:
+        return self.n_projected > 0
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> int:
+    return int(con.execute(sql, params or []).fetchall()[0][0])
+
+
+def readiness(con: duckdb.DuckDBPyConnection, model: str | None = None, db_label: str = "PATH") -> Readiness:
+    """Counts of what is stored for ``model`` (default: the project's default model) and the commands, in order,
+    that would fill what is missing. Never computes anything itself."""
+    from analysis import embeddings
+
+    key = embeddings.model_key(model) if model else embeddings.DEFAULT_MODEL
+    model_arg = "" if key == embeddings.DEFAULT_MODEL else f" --model {key}"
+    n_cand = _count(con, f"SELECT count(*) FROM {schema.T_CANDIDATES}")
+    n_emb = n_scored = n_proj = n_llm = n_llm_scored = 0
+    if _table_exists(con, "embeddings"):
+        n_emb = _count(con, f"SELECT count(*) FROM {schema.T_CANDIDATES} c SEMI JOIN embeddings e ON e.text_hash = c.text_hash AND e.model = ?", [key])
+    if _table_exists(con, "axis_scores"):
+        n_scored = _count(con, f"SELECT count(DISTINCT c.text_hash) FROM {schema.T_CANDIDATES} c JOIN axis_scores s ON s.text_hash = c.text_hash AND s.model = ?", [key])
+    if _table_exists(con, "llm_responses"):
+        n_llm = _count(con, "SELECT count(*) FROM llm_responses")
+        if _table_exists(con, "axis_scores"):
+            n_llm_scored = _count(con, "SELECT count(*) FROM llm_responses r SEMI JOIN axis_scores s ON s.text_hash = r.text_hash AND s.model = ?", [key])
+    try:
+        from analysis import projection
+
+        n_proj = projection.load_projection(con, key).height
+    except (ImportError, duckdb.Error, LookupError):
+        n_proj = 0
+    cmds: list[str] = []
+    if n_emb < n_cand or (n_llm_scored < n_llm):
+        cmds.append(f"python -m analysis embed --db {db_label}{model_arg}")
+    if n_scored < n_cand or n_llm_scored < n_llm:
+        cmds.append(f"python -m analysis axes score-db --db {db_label}{model_arg}")
+    if n_proj == 0:
+        cmds.append(f"python -m analysis project --db {db_label}{model_arg}")
+    return Readiness(key, n_cand, n_emb, n_scored, n_proj, n_llm, n_llm_scored, tuple(cmds))
+
+
+def load_validity(con: duckdb.DuckDBPyConnection, model: str | None = None) -> pl.DataFrame:
+    """Stored leave-one-out anchor accuracy per axis and language for the model (the latest anchors version)."""
+    from analysis import embeddings
+
+    empty = pl.DataFrame(schema={"axis": pl.String, "language": pl.String, "accuracy": pl.Float64, "n": pl.Int64})
+    if not _table_exists(con, "axis_validity"):
+        return empty
+    key = embeddings.model_key(model) if model else embeddings.DEFAULT_MODEL
+    out = _q(
+        con,
+        """SELECT axis, language, accuracy, n FROM axis_validity
+           WHERE model = ? AND anchors_version = (SELECT max(anchors_version) FROM axis_validity WHERE model = ?)
+           ORDER BY axis, language""",
+        [key, key],
+    )
+    return out.with_columns(pl.col("accuracy").cast(pl.Float64), pl.col("n").cast(pl.Int64)) if out.height else empty
+
+
+WEAK_ACCURACY = 0.75  # below this, positions in that language are read with care
+NOISE_ACCURACY = 0.6  # below this (chance is 0.5), positions in that language are not findings
+AXIS_NAMES = {X: "survival / self-expression", Y: "traditional / secular-rational"}
+
+
+def validity_notes(validity: pl.DataFrame) -> list[tuple[str, str]]:
+    """Plain warnings for weak cells of the validity table: [(level 'error'|'warning', message)]."""
+    notes: list[tuple[str, str]] = []
+    if validity.height == 0:
+        return notes
+    for row in validity.sort("accuracy").iter_rows(named=True):
+        lang = row["language"]
+        name = schema.LANGUAGE_NAMES.get(lang, lang)
+        if lang in ("all", "*", None):
+            name = "all languages"
+        axis = AXIS_NAMES.get(row["axis"], row["axis"])
+        acc = row["accuracy"]
+        if acc is None or np.isnan(acc):
+            continue
+        if acc < NOISE_ACCURACY:
+            notes.append(("error", f"{name}, {axis} axis: anchor accuracy {acc:.0%} (chance is 50%). This model cannot "
+                                   f"place {name} text on this axis: don't read {name} positions as findings."))
+        elif acc < WEAK_ACCURACY:
+            notes.append(("warning", f"{name}, {axis} axis: anchor accuracy {acc:.0%}, weak. Read {name} positions "
+                                     "on this axis as rough."))
+    return notes
+
+
+def anchors_digest(anchors: dict | None) -> str:
+    """A short stable key for an anchor set (for caches and labels)."""
+    import hashlib
+    import json
+
+    if anchors is None:
+        return "stored"
+    return hashlib.md5(json.dumps(anchors, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:10]
+
+
+def anchors_as_text(anchors: dict, language: str) -> dict[str, str]:
+    """One text block per pole for one language: a statement per line (for editing)."""
+    poles = anchors.get("poles", anchors)
+    return {p: "\n".join(poles.get(p, {}).get(language, [])) for p in schema.POLES}
+
+
+MIN_ANCHORS = 3
+
+
+def anchors_with_text(anchors: dict, language: str, texts: Mapping[str, str]) -> tuple[dict, list[str], list[str]]:
+    """A copy of ``anchors`` with one language's statements replaced from edited text blocks (one per line).
+
+    Returns (anchors, errors, warnings). With errors, the returned anchors are the unchanged input."""
+    import copy
+
+    errors: list[str] = []
+    warnings: list[str] = []
+    out = copy.deepcopy(anchors)
+    poles = out.setdefault("poles", {})
+    lname = schema.LANGUAGE_NAMES.get(language, language)
+    for pole in schema.POLES:
+        if pole not in texts:
+            continue
+        lines = [ln.strip() for ln in str(texts[pole]).splitlines() if ln.strip()]
+        lines = list(dict.fromkeys(lines))
+        label = schema.POLE_LABELS[pole]
+        if len(lines) < MIN_ANCHORS:
+            errors.append(f"{label} ({lname}) has {len(lines)} statement(s); give at least {MIN_ANCHORS}, one per line.")
+        elif len(lines) < 12:
+            warnings.append(f"{label} ({lname}) has {len(lines)} statements; the project's sets hold at least 12, and fewer make the axis noisier.")
+        poles.setdefault(pole, {})[language] = lines
+    if errors:
+        return anchors, errors, warnings
+    out["version"] = f"edited-{anchors_digest(out)}"
+    return out, errors, warnings
+
+
+def rescore_with_anchors(
+    con: duckdb.DuckDBPyConnection,
+    anchors: dict,
+    model: str | None = None,
+    progress: Any = None,
+    chunk: int = 50_000,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Re-fit the axes from (edited) anchors and re-score every STORED embedding of the model, without
+    re-embedding the data: only the anchors are embedded. Returns (scores: text_hash, self_expression, secular;
+    validity: axis, language, accuracy, n). ``progress(message)`` is called between steps."""
+    from analysis import axes, embeddings
+
+    say = progress or (lambda _m: None)
+    say("Embedding the anchor statements and fitting the two axes…")
+    axis_model = axes.fit_axes(anchors, model=model)
+    say("Leave-one-out accuracy of the edited anchors…")
+    validity = axes.anchor_validity(anchors, model=model)
+    hashes = embeddings.embedded_hashes(con, model)
+    parts = []
+    for start in range(0, len(hashes), chunk):
+        say(f"Re-scoring stored embeddings {start + 1:,}–{min(start + chunk, len(hashes)):,} of {len(hashes):,}…")
+        part = hashes[start : start + chunk]
+        emb = embeddings.load_embeddings(con, model, part)
+        xy = np.asarray(axes.score_embeddings(axis_model, emb), dtype=float)
+        parts.append(pl.DataFrame({"text_hash": part, X: xy[:, 0], Y: xy[:, 1]}))
+    scores = pl.concat(parts) if parts else pl.DataFrame(schema={"text_hash": pl.String, X: pl.Float64, Y: pl.Float64})
+    return scores, validity
+
+
+# --------------------------------------------------------------------------------------------------
+# The page's frames in one call
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MapData:
+    points: pl.DataFrame  # rid, comparison_id, letter, text_hash, prompt_hash, chosen, country, language, x, y, text, prompt, hover
+    n_total: int
+    sampled: bool
+    llm: pl.DataFrame  # llm, synthetic, text_hash, prompt_hash, text, prompt, x, y, hover
+
+
+def map_data(
+    con: duckdb.DuckDBPyConnection,
+    filters: Any = None,
+    model: str | None = None,
+    scores: pl.DataFrame | None = None,
+    view: str = "iw",
+    color_by: str = "chosen",
+    max_points: int = DEFAULT_MAX_POINTS,
+    seed: int = 0,
+    hover_chars: int = 160,
+    density: bool = False,
+) -> MapData:
+    """Candidate responses to draw (stratified by the colour, seeded, at most ``max_points``), with their texts
+    and prompts; and the LLM responses. ``view``: 'iw' (axis scores) or 'umap' (the stored projection).
+    ``density``: every point, without texts (for a 2-D histogram)."""
+    coords = None
+    if view == "umap":
+        from analysis import embeddings, projection
+
+        key = embeddings.model_key(model) if model else embeddings.DEFAULT_MODEL
+        coords = projection.load_projection(con, key)
+    pts = offered_points(con, filters, model, scores, coords)
+    if density:
+        sample = pts.with_row_index("rid").with_columns(
+            pl.lit(None, dtype=pl.String).alias("text"), pl.lit(None, dtype=pl.String).alias("prompt"),
+            pl.lit("", dtype=pl.String).alias("hover"),
+        )
+        sampled = False
+    else:
+        strata = {"chosen": "chosen", "country": "country", "language": "language"}.get(color_by)
+        sample, sampled = stratified_sample(pts, max_points, strata, seed)
+        sample = attach_texts(con, sample).with_row_index("rid")
+        sample = sample.with_columns(
+            pl.struct("text", "prompt", "country", "chosen")
+            .map_elements(lambda r: _hover(r, hover_chars), return_dtype=pl.String)
+            .alias("hover")
+        )
+    llm = llm_points(con, model, scores, coords)
+    llm = llm.with_columns(
+        pl.struct("text", "prompt").map_elements(lambda r: _hover(r, hover_chars), return_dtype=pl.String).alias("hover")
+    ) if llm.height else llm.with_columns(pl.lit(None, dtype=pl.String).alias("hover"))
+    return MapData(sample, pts.height, sampled, llm)
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(text, width)) if text else ""
+
+
+def _hover(r: dict, n: int) -> str:
+    head = ""
+    if "country" in r:
+        head = f"<b>{'chosen' if r.get('chosen') else 'not chosen'}</b> · {r.get('country') or '?'}<br>"
+    return head + _wrap(truncate(r.get("text"), n)) + "<br><i>" + _wrap(truncate(r.get("prompt"), 90)) + "</i>"
+
+
+@dataclass
+class PeopleData:
+    people: pl.DataFrame  # per annotator: revealed, chosen/offered means, x, y (plotted position)
+    origin: tuple[float, float]
+    ellipses: dict[str, np.ndarray]
+    llm_points: pl.DataFrame
+    llm_models: pl.DataFrame
+    quadrant: QuadrantShare | None
+    table: pl.DataFrame
+
+
+def people_data(
+    con: duckdb.DuckDBPyConnection,
+    filters: Any = None,
+    model: str | None = None,
+    scores: pl.DataFrame | None = None,
+    frame: str = "revealed",
+    min_comparisons: int = 3,
+) -> PeopleData:
+    """Everything the people-versus-LLMs section draws: revealed positions per annotator (with at least
+    ``min_comparisons`` scored comparisons), their plotted positions, per-country ellipses, LLM positions,
+    the LLM-quadrant share and the dispersion table."""
+    sc = load_scores(con, model, scores)
+    offered = offered_points(con, filters, model, sc)
+    comps = filtered_comparisons(con, filters)
+    revealed = revealed_from_comparisons(comps, sc).filter(pl.col("n") >= min_comparisons)
+    origin = (float(offered["x"].mean()), float(offered["y"].mean())) if offered.height else (0.0, 0.0)
+    people = human_plot_positions(revealed, frame, origin)
+    llm = llm_points(con, model, sc)
+    models = llm_positions(llm)
+    q = quadrant_share(offered, llm)
+    chosen = offered.filter(pl.col("chosen"))
+    table = dispersion_table(people, chosen, llm, q.quadrant if q else None, frame)
+    return PeopleData(
+        people=people,
+        origin=origin,
+        ellipses=ellipses_by_group(people.with_columns(pl.col("country").fill_null("(unknown)")), "country"),
+        llm_points=llm,
+        llm_models=models,
+        quadrant=q,
+        table=table,
+    )
