@@ -301,15 +301,17 @@ def fit_mixture(
     rng: np.random.Generator,
     init_theta: np.ndarray | None = None,
     max_iter: int = 150,
-    tol: float = 1e-5,
+    tol: float = 1e-3,
+    polish: bool = True,
 ) -> MixtureFit:
     """EM for a mixture of K multinomial-logit rewards; all choices of one annotator share a latent type.
 
     Initialisation: k-means++ on per-annotator rewards shrunk toward the pooled fit (``init_theta`` (A, d), computed
-    here when not given), then a full weighted fit per type. E-step: each annotator's posterior over types from the
+    here when not given); each type starts at its cluster's mean reward. E-step: each annotator's posterior over types from the
     log-likelihood of all their choices. M-step: one Newton step per type on the weighted likelihood with a
     backtracking line search (a generalised EM step: the expected complete-data log-likelihood never decreases),
-    all K types at once. Stops when the log-likelihood gains less than ``tol`` per observation.
+    all K types at once. Stops when the log-likelihood gains less than ``tol`` per observation, then (``polish``)
+    finishes with L-BFGS on the marginal likelihood, which converges where EM would crawl.
     """
     phi = np.asarray(phi, dtype=float)
     chosen = np.asarray(chosen, dtype=int)
@@ -344,9 +346,9 @@ def fit_mixture(
     def m_objective(lp, W, th):
         return -np.einsum("nj,nj->j", W, lp[chosen, rows]) + 0.5 * RIDGE * np.sum(th**2, axis=1)
 
-    theta = np.zeros((K, d))
-    for j in range(K):  # a full fit from the k-means partition
-        theta[j] = fit_mnl(phi, chosen, weights=resp[annotator, j], prior_prec=RIDGE).theta[0]
+    # start each type at the mean reward of its k-means cluster; EM's Newton steps take it from there
+    theta = np.array([init_theta[labels == j].mean(0) if np.any(labels == j) else init_theta.mean(0)
+                      for j in range(K)])
     lp = log_probs(theta)
     ll_old = -np.inf
     converged = False
@@ -397,6 +399,41 @@ def fit_mixture(
             t[active] *= 0.5
         lp = lp_c if not active.any() else log_probs(new)
         theta = new
+    if polish:
+        # EM crawls where types overlap: finish with L-BFGS on the marginal likelihood itself (the gradient is the
+        # responsibility-weighted one EM uses), over the rewards and the mixing logits together
+        log_pi0 = np.log(np.maximum(resp.mean(0), 1e-12))
+
+        def nll(x):
+            th, alpha = x[: K * d].reshape(K, d), x[K * d:]
+            log_pi = alpha - np.logaddexp.reduce(alpha)
+            lpx = log_probs(th)
+            lpost = np.asarray(S @ lpx[chosen, rows]) + log_pi[None]
+            mx = lpost.max(1, keepdims=True)
+            nrm = mx[:, 0] + np.log(np.exp(lpost - mx).sum(1))
+            r = np.exp(lpost - nrm[:, None])
+            W = r[annotator]
+            p = np.exp(lpx)
+            g = RIDGE * th - W.T @ phi_ch
+            for j in range(k):
+                g += (W * p[j]).T @ phik[j]
+            g_alpha = -(r.sum(0) - A * np.exp(log_pi))
+            f = -nrm.sum() + 0.5 * RIDGE * np.sum(th**2)
+            return f, np.concatenate([g.ravel(), g_alpha])
+
+        res = scipy.optimize.minimize(nll, np.concatenate([theta.ravel(), log_pi0]), jac=True, method="L-BFGS-B",
+                                      options={"maxiter": 500, "gtol": 1e-6 * n, "ftol": 1e-12})
+        if -res.fun - 0.5 * RIDGE * np.sum(res.x[: K * d] ** 2) >= ll:
+            theta = res.x[: K * d].reshape(K, d)
+            alpha = res.x[K * d:]
+            log_pi = alpha - np.logaddexp.reduce(alpha)
+            lpost = np.asarray(S @ log_probs(theta)[chosen, rows]) + log_pi[None]
+            mx = lpost.max(1, keepdims=True)
+            nrm = mx[:, 0] + np.log(np.exp(lpost - mx).sum(1))
+            resp = np.exp(lpost - nrm[:, None])
+            ll = float(nrm.sum())
+            it += int(res.nit)
+            converged = bool(res.success)
     pi = resp.mean(0)
     return MixtureFit(theta.copy(), pi, resp, ll, it, converged)
 

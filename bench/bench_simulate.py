@@ -1,0 +1,96 @@
+"""Benchmark: the reward-recovery default run (5 countries x 200 annotators x 20 comparisons, k = 4, all four reward
+models, 5 seeds: collect, fit, score), beside choix fitting the pooled model on the same data, and how the run's time
+grows with the comparisons per annotator and with the number of annotators.
+
+The choix baseline needs discrete items, so each candidate is binned into a cell of a 12 x 12 grid over the plane
+and ``choix.ilsr_top1`` (its fastest top-1 Luce fitter) fits one strength per cell on the same top-1 choices (a
+loser sharing the winner's cell is dropped). Our pooled fit (Newton on the quadratic reward) is timed on the same data.
+
+    .venv/bin/python bench/bench_simulate.py [--seeds 5] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import choix  # noqa: E402
+import numpy as np  # noqa: E402
+
+from analysis import reward_models as rm  # noqa: E402
+from analysis import simulate as sm  # noqa: E402
+
+CELLS = 12
+
+
+def choix_pooled(data: sm.Dataset) -> np.ndarray:
+    """Bin candidates into grid cells and fit one Luce strength per cell with choix.ilsr_top1."""
+    edges = np.linspace(-sm.TEST_BOX, sm.TEST_BOX, CELLS + 1)[1:-1]
+    ix = np.digitize(data.candidates[..., 0], edges)
+    iy = np.digitize(data.candidates[..., 1], edges)
+    items = ix * CELLS + iy  # (n, k)
+    top1 = []
+    for row, c in zip(items, data.chosen):
+        w = int(row[c])
+        losers = tuple(sorted({int(x) for x in row if x != w}))
+        if losers:
+            top1.append((w, losers))
+    return choix.ilsr_top1(CELLS * CELLS, top1, alpha=0.01)
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--strategy", default="nc")
+    ap.add_argument("--quick", action="store_true", help="skip the scaling tables")
+    args = ap.parse_args(argv)
+    cfg = sm.SimConfig()  # 1000 annotators (5 countries x 200) x 20 comparisons, k = 4, all models
+    seeds = list(range(args.seeds))
+    sm.run_once(sm.SimConfig(n_annotators=50, comparisons_per_annotator=4), args.strategy, 0)  # warm up imports
+
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), numpy {np.__version__}, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"default run: {cfg.n_annotators} annotators x {cfg.comparisons_per_annotator} comparisons, k={cfg.k}, "
+          f"models {', '.join(cfg.models)}, strategy {args.strategy}, {len(seeds)} seeds")
+    t_run, _ = _timed(lambda: [sm.run_once(cfg, args.strategy, s) for s in seeds])
+    datasets = [sm.collect(cfg, args.strategy, s) for s in seeds]
+    t_collect, _ = _timed(lambda: [sm.collect(cfg, args.strategy, s) for s in seeds])
+    t_ours_pooled, _ = _timed(lambda: [rm.fit_pooled(rm.quad_features(d.candidates), d.chosen) for d in datasets])
+    t_choix, _ = _timed(lambda: [choix_pooled(d) for d in datasets])
+    print(f"  full run (collect + 4 models + scoring), {len(seeds)} seeds: {t_run:7.2f} s   (target < 5 s)")
+    print(f"    of which collecting the data:                  {t_collect:7.2f} s")
+    print(f"  baseline: choix.ilsr_top1 pooled fit, {len(seeds)} seeds:  {t_choix:7.2f} s")
+    print(f"  our pooled fit alone (Newton), {len(seeds)} seeds:         {t_ours_pooled:7.2f} s")
+    print(f"  ratio full run / choix pooled fit: {t_run / t_choix:.2f}x; our pooled / choix pooled: "
+          f"{t_ours_pooled / t_choix:.2f}x")
+    if args.quick:
+        return 0
+
+    print("\nscaling, one seed, all models (seconds per run_once):")
+    print("  comparisons per annotator (1000 annotators):")
+    for per in (5, 10, 20, 40):
+        c = sm.replace(cfg, comparisons_per_annotator=per)
+        t, _ = _timed(lambda c=c: sm.run_once(c, args.strategy, 0))
+        print(f"    N = {per:3d} ({per * c.n_annotators:6d} comparisons): {t:6.2f} s")
+    print("  annotators (20 comparisons each):")
+    for a in (250, 500, 1000, 2000):
+        c = sm.replace(cfg, n_annotators=a)
+        t, _ = _timed(lambda c=c: sm.run_once(c, args.strategy, 0))
+        print(f"    A = {a:5d} ({20 * a:6d} comparisons): {t:6.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
