@@ -131,17 +131,18 @@ def candidates_figure(
                 )
             )
     if llm is not None and llm.height:
-        for i, (name, sub) in enumerate(llm.group_by("llm", maintain_order=True)):
-            label = name[0] + (" (synthetic)" if sub["synthetic"].all() else "")
-            fig.add_trace(
-                go.Scattergl(
-                    x=sub["x"].to_numpy(), y=sub["y"].to_numpy(), mode="markers", name=label,
-                    marker=dict(size=8, symbol=LLM_SYMBOLS[i % len(LLM_SYMBOLS)], color=LLM_COLOUR, opacity=0.55,
-                                line=dict(width=1, color="white")),
-                    customdata=np.stack([np.full(sub.height, -1), sub["hover"].to_numpy()], axis=1),
-                    hovertemplate="%{customdata[1]}<extra>" + label + "</extra>",
-                )
+        n_models = llm["llm"].n_unique()
+        synthetic = bool(llm["synthetic"].all())
+        label = f"LLM answers ({n_models} {'synthetic ' if synthetic else ''}model{'s' if n_models != 1 else ''})"
+        fig.add_trace(
+            go.Scattergl(
+                x=llm["x"].to_numpy(), y=llm["y"].to_numpy(), mode="markers", name=label,
+                marker=dict(size=8, symbol="diamond", color=LLM_COLOUR, opacity=0.6, line=dict(width=1, color="white")),
+                customdata=np.stack([np.full(llm.height, -1), llm["hover"].fill_null("").to_numpy(),
+                                     llm["llm"].to_numpy()], axis=1),
+                hovertemplate="<b>%{customdata[2]}</b><br>%{customdata[1]}<extra></extra>",
             )
+        )
     if view == "iw":
         limit = plane_limit(points["x"].to_numpy(), points["y"].to_numpy(), None if llm is None else llm["x"].to_numpy(), None if llm is None else llm["y"].to_numpy())
         _iw_axes(fig, limit)

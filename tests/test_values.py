@@ -243,3 +243,78 @@ def test_truncate():
     assert V.truncate("a  b\n c") == "a b c"
     assert V.truncate("x" * 300, 10) == "x" * 9 + "…"
     assert V.truncate(None) == ""
+
+
+# ---- on the demo database (positions from a fixed frame, no model needed) ------------------------
+
+
+def _hash_scores(con) -> pl.DataFrame:
+    """Deterministic stand-in positions for every candidate text: derived from its md5 (not a model)."""
+    return con.sql(
+        """SELECT text_hash,
+                  (('x' || substr(text_hash, 1, 6))::BIT::INTEGER % 2001) / 1000.0 - 1.0 AS self_expression,
+                  (('x' || substr(text_hash, 7, 6))::BIT::INTEGER % 2001) / 1000.0 - 1.0 AS secular
+           FROM candidates"""
+    ).pl()
+
+
+def test_revealed_positions_on_the_demo_match_an_independent_sql_computation(demo_db):
+    import duckdb
+
+    from analysis.filters import Filters
+
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        scores = _hash_scores(con)
+        got = V.revealed_positions(con, Filters(countries=("India", "France")), scores=scores)
+        con.register("sc", scores)
+        want = con.sql(
+            """WITH per AS (
+                 SELECT f.annotator_id,
+                        ch.self_expression - (a.self_expression + b.self_expression + c.self_expression + d.self_expression) / 4 AS dx,
+                        ch.secular - (a.secular + b.secular + c.secular + d.secular) / 4 AS dy
+                 FROM comparison_facts f
+                 JOIN sc ch ON ch.text_hash = f.chosen_hash
+                 JOIN sc a ON a.text_hash = f.a_hash JOIN sc b ON b.text_hash = f.b_hash
+                 JOIN sc c ON c.text_hash = f.c_hash JOIN sc d ON d.text_hash = f.d_hash
+                 WHERE f.country IN ('India', 'France'))
+               SELECT annotator_id, count(*) AS n, avg(dx) AS x, avg(dy) AS y FROM per GROUP BY 1 ORDER BY 1"""
+        ).pl()
+    finally:
+        con.close()
+    assert set(got["country"].unique()) == {"India", "France"}
+    assert got["annotator_id"].to_list() == want["annotator_id"].to_list()
+    assert got["n"].to_list() == want["n"].to_list()
+    np.testing.assert_allclose(got["self_expression"].to_numpy(), want["x"].to_numpy(), atol=1e-9)
+    np.testing.assert_allclose(got["secular"].to_numpy(), want["y"].to_numpy(), atol=1e-9)
+
+
+def test_offered_points_and_people_data_on_the_demo(demo_db):
+    import duckdb
+
+    from analysis.filters import Filters
+
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        scores = _hash_scores(con)
+        n_comp = con.execute("SELECT count(*) FROM comparisons").fetchall()[0][0]
+        llm_fixed = con.sql("SELECT text_hash, 0.5::DOUBLE AS self_expression, 0.5::DOUBLE AS secular FROM llm_responses").pl()
+        llm_scores = pl.concat([llm_fixed, scores]).unique("text_hash", keep="first", maintain_order=True)
+        pts = V.offered_points(con, Filters(), scores=llm_scores)
+        # one chosen candidate per comparison, four offered
+        assert pts.filter(pl.col("chosen")).height == n_comp
+        assert pts.height == 4 * n_comp
+        pdata = V.people_data(con, Filters(), scores=llm_scores, frame="revealed")
+        md = V.map_data(con, Filters(), scores=llm_scores, max_points=500, color_by="country")
+    finally:
+        con.close()
+    assert pdata.quadrant is not None and pdata.quadrant.quadrant == (1, 1) and pdata.quadrant.llm_share == 1.0
+    assert pdata.quadrant.human_share == pytest.approx(V.share_in_quadrant(
+        pts.filter(pl.col("chosen"))["x"].to_numpy(), pts.filter(pl.col("chosen"))["y"].to_numpy(), (1, 1)))
+    assert set(pdata.people["country"]) == {"United States", "France", "Italy", "Brazil", "India"}
+    assert (pdata.people["n"] >= 3).all()
+    kinds = set(pdata.table["kind"])
+    assert {"people: revealed position (difference)", "chosen responses (absolute)", "LLM responses (absolute)"} <= kinds
+    assert md.sampled and md.points.height <= 500 and md.n_total == pts.height
+    assert md.points["text"].null_count() == 0 and md.points["prompt"].null_count() == 0
+    assert md.llm.height > 0 and md.llm["synthetic"].all()
