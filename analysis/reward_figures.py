@@ -54,7 +54,7 @@ def learning_curves_figure(df: pl.DataFrame, metric: str, strategies: Sequence[s
                 continue
             x = c["comparisons"].to_list()
             colour = MODEL_COLOURS[model]
-            fig.add_trace(go.Scatter(x=x + x[::-1], y=c["hi"].to_list() + c["lo"].to_list()[::-1], fill="toself",
+            fig.add_trace(go.Scatter(x=x + x[::-1], y=c["hi"].to_list() + c["lo"].to_list()[::-1], fill="toself", mode="lines",
                                      fillcolor=_rgba(colour, 0.15), line=dict(width=0), hoverinfo="skip",
                                      showlegend=False, legendgroup=model), row=1, col=col)
             fig.add_trace(go.Scatter(x=x, y=c["mean"].to_list(), mode="lines+markers", name=MODEL_LABELS[model],
@@ -62,7 +62,7 @@ def learning_curves_figure(df: pl.DataFrame, metric: str, strategies: Sequence[s
                                      legendgroup=model, showlegend=col == 1,
                                      hovertemplate=f"{MODEL_LABELS[model]}<br>%{{x}} comparisons: %{{y:.3f}}<extra></extra>"),
                           row=1, col=col)
-        fig.update_xaxes(title_text="comparisons collected (all annotators)", type="log", row=1, col=col)
+        fig.update_xaxes(title_text="comparisons collected (all annotators)", rangemode="tozero", row=1, col=col)
     fig.update_yaxes(title_text=METRICS.get(metric, metric), row=1, col=1)
     fig.update_layout(height=420, margin=dict(t=40, b=40, l=60, r=20), legend=dict(orientation="h", y=-0.25))
     return fig

@@ -167,7 +167,7 @@ df = pl.concat(frames)
 # ---- recovered ideal points ---------------------------------------------------------------------------------------
 st.subheader("Recovered against true ideal points")
 text = sm.headline(df, population)
-left, right = st.columns([3, 1])
+left, right = st.columns([2, 1])
 with left:
     if text is None:
         st.info("With a linear utility annotators have a preferred direction, not an ideal point: compare the models "
@@ -176,7 +176,7 @@ with left:
         st.plotly_chart(ideal_points_figure(df, population, strategies), key="rr_ideal_chart")
 with right:
     if text is not None:
-        st.markdown(f"**{text}**")
+        st.markdown(text)
     for strategy, (name, dist, opt) in sm.pooled_represents(df, population).items():
         st.markdown(f"With **{strategy}** candidates the pooled reward's optimum ({opt[0]:.2f}, {opt[1]:.2f}) lies "
                     f"nearest **{name}** ({dist:.2f} away): its values are the ones a single reward represents.")
@@ -186,7 +186,8 @@ st.caption(f"At {per} comparisons per annotator ({per * config.n_annotators:,} i
 
 # ---- learning curves ------------------------------------------------------------------------------------------------
 st.subheader("Learning curves")
-metric = st.selectbox("Metric", list(METRICS), format_func=lambda m: METRICS[m], key="rr_metric", bind=URL)
+metric_label = st.selectbox("Metric", list(METRICS.values()), key="rr_metric", bind=URL)
+metric = {v: k for k, v in METRICS.items()}[metric_label]
 st.plotly_chart(learning_curves_figure(df, metric, strategies), key="rr_curve_chart")
 st.caption("Lines: mean over seeds; bands: lowest to highest seed. Accuracy is the probability that the annotator "
            "picks the candidate the model ranks first (held-out prompts, uniform candidates); the oracle uses the true "

@@ -60,7 +60,7 @@ def test_changing_strategy_changes_the_figures():
 
 
 def test_state_comes_from_the_url_and_latent_mode_drops_the_group_model():
-    at = _app(rr_strategies=["nc"], rr_mode="latent", rr_beta="5", rr_metric="accuracy")
+    at = _app(rr_strategies=["nc"], rr_mode="latent", rr_beta="5", rr_metric="mean accuracy over groups")
     assert not at.exception
     assert at.slider(key="rr_beta").value == 5.0
     table = _results(at)
