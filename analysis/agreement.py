@@ -125,12 +125,7 @@ def prompt_metrics(choices: pl.DataFrame, min_per_country: int = DEFAULT_MIN_PER
     _check_choices(choices)
     if choices.is_empty():
         return pl.DataFrame(schema=METRIC_SCHEMA)
-    c = choices.select(
-        pl.col("prompt_hash").cast(pl.String),
-        pl.col("country").cast(pl.String).fill_null("(unknown)"),
-        pl.col("chosen_hash").cast(pl.String),
-        pl.col("n").cast(pl.Float64),
-    ).filter(pl.col("n") > 0)
+    c = _normalise(choices)
 
     # Overall distribution of chosen texts per prompt.
     overall = c.group_by("prompt_hash", "chosen_hash").agg(pl.col("n").sum())
@@ -152,43 +147,9 @@ def prompt_metrics(choices: pl.DataFrame, min_per_country: int = DEFAULT_MIN_PER
     )
 
     # Between-country divergence, over countries with enough choices of the prompt.
-    country_tot = c.group_by("prompt_hash", "country").agg(tot=pl.col("n").sum())
-    eligible = country_tot.filter(pl.col("tot") >= min_per_country)
-    cc = (
-        c.join(eligible, on=["prompt_hash", "country"], how="inner")
-        .group_by("prompt_hash", "country", "chosen_hash")
-        .agg(pl.col("n").sum(), pl.col("tot").first())
-        .with_columns(p=pl.col("n") / pl.col("tot"))
-        .select("prompt_hash", "country", "chosen_hash", "p")
-    )
-    pairs = (
-        eligible.select("prompt_hash", c1="country")
-        .join(eligible.select("prompt_hash", c2="country"), on="prompt_hash")
-        .filter(pl.col("c1") < pl.col("c2"))
-    )
-    support = cc.select("prompt_hash", "chosen_hash").unique()
-    dense = (
-        pairs.join(support, on="prompt_hash")
-        .join(
-            cc.rename({"country": "c1", "p": "p1"}), on=["prompt_hash", "c1", "chosen_hash"], how="left"
-        )
-        .join(
-            cc.rename({"country": "c2", "p": "p2"}), on=["prompt_hash", "c2", "chosen_hash"], how="left"
-        )
-        .with_columns(pl.col("p1").fill_null(0.0), pl.col("p2").fill_null(0.0))
-        .with_columns(m=(pl.col("p1") + pl.col("p2")) / 2)
-        .with_columns(
-            term=0.5
-            * (
-                pl.when(pl.col("p1") > 0).then(pl.col("p1") * (pl.col("p1") / pl.col("m")).log(2)).otherwise(0.0)
-                + pl.when(pl.col("p2") > 0).then(pl.col("p2") * (pl.col("p2") / pl.col("m")).log(2)).otherwise(0.0)
-            )
-        )
-    )
-    pair_jsd = (
-        dense.group_by("prompt_hash", "c1", "c2")
-        .agg(jsd=pl.col("term").sum().clip(0.0, 1.0))
-        .sort(["prompt_hash", "jsd", "c1", "c2"], descending=[False, True, False, False])
+    eligible = _eligible_countries(c, min_per_country)
+    pair_jsd = pair_divergences(choices, min_per_country).sort(
+        ["prompt_hash", "jsd", "c1", "c2"], descending=[False, True, False, False]
     )
     divergence = pair_jsd.group_by("prompt_hash", maintain_order=True).agg(
         jsd_mean=pl.col("jsd").mean(),
@@ -203,6 +164,92 @@ def prompt_metrics(choices: pl.DataFrame, min_per_country: int = DEFAULT_MIN_PER
         .with_columns(pl.col("n_countries").fill_null(0))
     )
     return out.select(list(METRIC_SCHEMA)).cast(METRIC_SCHEMA)  # type: ignore[arg-type]
+
+
+def _normalise(choices: pl.DataFrame) -> pl.DataFrame:
+    _check_choices(choices)
+    return choices.select(
+        pl.col("prompt_hash").cast(pl.String),
+        pl.col("country").cast(pl.String).fill_null("(unknown)"),
+        pl.col("chosen_hash").cast(pl.String),
+        pl.col("n").cast(pl.Float64),
+    ).filter(pl.col("n") > 0)
+
+
+def _eligible_countries(c: pl.DataFrame, min_per_country: int) -> pl.DataFrame:
+    return (
+        c.group_by("prompt_hash", "country").agg(tot=pl.col("n").sum()).filter(pl.col("tot") >= min_per_country)
+    )
+
+
+def pair_divergences(choices: pl.DataFrame, min_per_country: int = DEFAULT_MIN_PER_COUNTRY) -> pl.DataFrame:
+    """JSD between the chosen-text distributions of every pair of countries (c1 < c2) on each prompt.
+
+    Only countries with at least ``min_per_country`` choices of a prompt take part. Columns: prompt_hash, c1, c2,
+    n1, n2 (their numbers of choices) and jsd (base 2, in [0, 1]).
+    """
+    c = _normalise(choices)
+    eligible = _eligible_countries(c, min_per_country)
+    cc = (
+        c.join(eligible, on=["prompt_hash", "country"], how="inner")
+        .group_by("prompt_hash", "country", "chosen_hash")
+        .agg(pl.col("n").sum(), pl.col("tot").first())
+        .with_columns(p=pl.col("n") / pl.col("tot"))
+        .select("prompt_hash", "country", "chosen_hash", "p")
+    )
+    pairs = (
+        eligible.select("prompt_hash", c1="country", n1="tot")
+        .join(eligible.select("prompt_hash", c2="country", n2="tot"), on="prompt_hash")
+        .filter(pl.col("c1") < pl.col("c2"))
+    )
+    support = cc.select("prompt_hash", "chosen_hash").unique()
+    dense = (
+        pairs.join(support, on="prompt_hash")
+        .join(cc.rename({"country": "c1", "p": "p1"}), on=["prompt_hash", "c1", "chosen_hash"], how="left")
+        .join(cc.rename({"country": "c2", "p": "p2"}), on=["prompt_hash", "c2", "chosen_hash"], how="left")
+        .with_columns(pl.col("p1").fill_null(0.0), pl.col("p2").fill_null(0.0))
+        .with_columns(m=(pl.col("p1") + pl.col("p2")) / 2)
+        .with_columns(
+            term=0.5
+            * (
+                pl.when(pl.col("p1") > 0).then(pl.col("p1") * (pl.col("p1") / pl.col("m")).log(2)).otherwise(0.0)
+                + pl.when(pl.col("p2") > 0).then(pl.col("p2") * (pl.col("p2") / pl.col("m")).log(2)).otherwise(0.0)
+            )
+        )
+    )
+    return (
+        dense.group_by("prompt_hash", "c1", "c2")
+        .agg(pl.col("n1").first().cast(pl.Int64), pl.col("n2").first().cast(pl.Int64), jsd=pl.col("term").sum())
+        .with_columns(pl.col("jsd").clip(0.0, 1.0))
+        .select("prompt_hash", "c1", "c2", "n1", "n2", "jsd")
+    )
+
+
+def country_pair_matrix(choices: pl.DataFrame, min_per_country: int = DEFAULT_MIN_PER_COUNTRY) -> pl.DataFrame:
+    """Mean JSD for each pair of countries over the prompts both answered (both orders, for a heatmap)."""
+    pairs = pair_divergences(choices, min_per_country)
+    agg = pairs.group_by("c1", "c2").agg(mean_jsd=pl.col("jsd").mean(), prompts=pl.len().cast(pl.Int64))
+    mirrored = agg.select(c1="c2", c2="c1", mean_jsd="mean_jsd", prompts="prompts")
+    return pl.concat([agg, mirrored]).sort(["c1", "c2"])
+
+
+def country_metrics(choices: pl.DataFrame, min_per_country: int = DEFAULT_MIN_PER_COUNTRY) -> pl.DataFrame:
+    """Per (prompt, country) with at least ``min_per_country`` choices: n, top1_share and entropy_bits."""
+    c = _normalise(choices)
+    per = c.group_by("prompt_hash", "country", "chosen_hash").agg(pl.col("n").sum())
+    per = per.with_columns(tot=pl.col("n").sum().over("prompt_hash", "country")).filter(
+        pl.col("tot") >= min_per_country
+    )
+    per = per.with_columns(p=pl.col("n") / pl.col("tot"))
+    return (
+        per.group_by("prompt_hash", "country")
+        .agg(
+            n=pl.col("tot").first().round().cast(pl.Int64),
+            top1_share=pl.col("p").max(),
+            entropy_bits=(-(pl.col("p") * pl.col("p").log(2)).sum()).abs(),
+        )
+        .sort(["prompt_hash", "country"])
+    )
 
 
 def sort_prompts(metrics: pl.DataFrame, sort: str) -> pl.DataFrame:

@@ -196,3 +196,36 @@ def test_country_shares():
     assert s[("France", "t1")] == pytest.approx(0.75)
     assert s[("India", "t2")] == pytest.approx(1.0)
     assert s[("All countries", "t2")] == pytest.approx(0.5)
+
+
+def test_pair_divergences_and_country_matrix():
+    ch = _choices(
+        [
+            ("P", "France", "t1", 4),
+            ("P", "India", "t2", 4),
+            ("P", "Italy", "t1", 2),
+            ("P", "Italy", "t2", 2),
+            ("Q", "France", "t1", 3),
+            ("Q", "India", "t1", 3),
+            ("Q", "Italy", "t1", 1),  # below min_per_country=2 on Q
+        ]
+    )
+    pairs = A.pair_divergences(ch, min_per_country=2)
+    got = {(r["prompt_hash"], r["c1"], r["c2"]): r for r in pairs.iter_rows(named=True)}
+    assert got[("P", "France", "India")]["jsd"] == pytest.approx(1.0)
+    assert got[("P", "France", "India")]["n1"] == 4
+    assert got[("Q", "France", "India")]["jsd"] == pytest.approx(0.0)
+    assert ("Q", "France", "Italy") not in got and len(got) == 4
+    matrix = {(r["c1"], r["c2"]): r for r in A.country_pair_matrix(ch, min_per_country=2).iter_rows(named=True)}
+    assert matrix[("France", "India")]["mean_jsd"] == pytest.approx(0.5)  # (1.0 + 0.0) / 2
+    assert matrix[("India", "France")]["prompts"] == 2
+    assert matrix[("France", "Italy")]["mean_jsd"] == pytest.approx(0.311278, abs=1e-6)
+
+
+def test_country_metrics():
+    ch = _choices([("P", "France", "t1", 3), ("P", "France", "t2", 1), ("P", "India", "t2", 1)])
+    m = {r["country"]: r for r in A.country_metrics(ch, min_per_country=2).iter_rows(named=True)}
+    assert set(m) == {"France"}
+    assert m["France"]["n"] == 4
+    assert m["France"]["top1_share"] == pytest.approx(0.75)
+    assert m["France"]["entropy_bits"] == pytest.approx(A.entropy_bits([3, 1]))

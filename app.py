@@ -1,0 +1,49 @@
+"""Community Alignment Explorer: the router. Run with `streamlit run app.py` (database: $CAE_DB, else the demo).
+
+It only lays out navigation and the sidebar (which database, global filters); every page lives in pages/ and every
+piece of logic in analysis/. To add a page, add one line to PAGES: (file, title, icon).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent
+
+# (page file, title, icon). The first entry is the landing page. One line per page; order = menu order.
+PAGES: list[tuple[str, str, str]] = [
+    ("pages/overview.py", "Overview", ":material/dashboard:"),
+    ("pages/browse.py", "Browse conversations", ":material/forum:"),
+    ("pages/agreement.py", "Prompt agreement", ":material/how_to_vote:"),
+    ("pages/values_map.py", "Values map", ":material/scatter_plot:"),
+    ("pages/sql_console.py", "SQL console", ":material/terminal:"),
+]
+
+
+def _pages(entries) -> list:
+    """st.Page objects for PAGES; tolerant of a bare path or an st.Page in the list, skips duplicates and missing files."""
+    out, seen = [], set()
+    for entry in entries:
+        if isinstance(entry, st.Page):
+            out.append(entry)
+            continue
+        if isinstance(entry, (str, Path)):
+            entry = (entry,)
+        path, title, icon = (tuple(entry) + (None, None))[:3]
+        path = str(path)
+        if path in seen or not (ROOT / path).exists():
+            continue
+        seen.add(path)
+        out.append(st.Page(path, title=title, icon=icon, default=not out))
+    return out
+
+
+st.set_page_config(page_title="Community Alignment Explorer", page_icon=":material/public:", layout="wide")
+page = st.navigation(_pages(PAGES))
+
+from ui import sidebar  # noqa: E402  (after set_page_config)
+
+sidebar.render()
+page.run()

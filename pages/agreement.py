@@ -1,0 +1,200 @@
+"""Prompt agreement: on prompts many annotators answered, how much do people (and countries) agree on the best text?"""
+
+from __future__ import annotations
+
+import math
+
+import plotly.express as px
+import polars as pl
+import streamlit as st
+
+from analysis import agreement as A
+from analysis import queries as Q
+from ui import db, sidebar, state, widgets
+
+state.own_page("ag_")
+filters = sidebar.current_filters()
+
+st.title("Prompt agreement")
+st.caption(
+    "A choice is a position a–d, but the four texts behind the positions differ between comparisons of the same "
+    "prompt, so agreement is measured over the **chosen text** among all candidate texts shown for the prompt. "
+    "Entropy: how spread the choices are (0 bits = everyone chose the same text). Top-1: share of the most-chosen "
+    "text. JSD: Jensen–Shannon divergence between two countries' choice distributions (0 = same, 1 = disjoint)."
+)
+
+# ---- URL state --------------------------------------------------------------------------------------------------
+state.init("ag_min", state.read_int("ag_min", A.DEFAULT_THRESHOLD, lo=2, hi=10_000))
+state.init("ag_sort", state.read_str("ag_sort", "contested", choices=A.SORTS))
+state.init("ag_minc", state.read_int("ag_minc", A.DEFAULT_MIN_PER_COUNTRY, lo=1, hi=1_000))
+state.init("ag_prompt", state.read_str("ag_prompt", ""))
+
+c1, c2, c3 = st.columns([1, 2, 1])
+threshold = int(c1.number_input("Answered by at least (annotators)", min_value=2, max_value=10_000, step=1,
+                                key="ag_min"))  # fmt: skip
+sort = c2.selectbox("Sort prompts by", list(A.SORTS), key="ag_sort", format_func=lambda k: A.SORT_LABELS[k])
+min_c = int(c3.number_input("Min. choices per country (for JSD)", min_value=1, max_value=1_000, step=1,
+                            key="ag_minc", help="A country enters the between-country divergence of a prompt only "
+                            "with at least this many choices of it."))  # fmt: skip
+state.write("ag_min", threshold, default=A.DEFAULT_THRESHOLD)
+state.write("ag_sort", sort, default="contested")
+state.write("ag_minc", min_c, default=A.DEFAULT_MIN_PER_COUNTRY)
+
+views = db.cached(Q.agreement_views, filters, threshold, sort, min_c)
+table: pl.DataFrame = views["table"]
+if table.is_empty():
+    st.warning(
+        f"No prompt is answered by {threshold} or more annotators under these filters. Lower the threshold "
+        "or widen the filters in the sidebar."
+    )
+    st.stop()
+
+summary = Q.overall_choice_spread(table)
+m = st.columns(4)
+m[0].metric("Prompts", f"{summary['prompts']:,}")
+m[1].metric("Median entropy", f"{summary['median_entropy']:.2f} bits")
+m[2].metric("Median top-1 share", f"{summary['median_top1']:.0%}")
+m[3].metric(
+    "Median JSD between countries",
+    "—" if math.isnan(summary["median_jsd"]) else f"{summary['median_jsd']:.2f}",
+    help=f"Over the {summary.get('with_countries', 0)} prompts with at least two countries of {min_c}+ choices.",
+)
+
+# ---- distributions ----------------------------------------------------------------------------------------------
+left, right = st.columns(2)
+with left:
+    fig = px.histogram(table, x="entropy_bits", nbins=30,
+                       labels={"entropy_bits": "Entropy of chosen texts (bits)"})  # fmt: skip
+    fig.update_layout(height=320, margin=dict(t=30, b=10), yaxis_title="Prompts")
+    widgets.chart(
+        fig, "agreement_entropy",
+        "Reading: each prompt's spread of choices over its candidate texts; further right = more contested "
+        "(log2 of the number of distinct texts is the ceiling).",
+        key="ag_entropy_chart",
+    )  # fmt: skip
+with right:
+    countries = views["countries"]
+    if countries.is_empty():
+        st.info("No country has enough choices of any prompt for a per-country view; lower the minimum.")
+    else:
+        fig = px.box(countries, x="country", y="top1_share", points="all",
+                     labels={"top1_share": "Top-1 share within the country", "country": "Country"})  # fmt: skip
+        fig.update_layout(height=320, margin=dict(t=30, b=10), yaxis_tickformat=".0%")
+        widgets.chart(
+            fig, "agreement_top1_by_country",
+            f"Reading: per prompt (points), the share of a country's choices that went to its most-chosen text; "
+            f"only countries with {min_c}+ choices of the prompt.",
+            key="ag_top1_chart",
+        )  # fmt: skip
+
+pairs = views["pairs"]
+if not pairs.is_empty():
+    order = sorted(set(pairs["c1"].to_list()))
+    heat = pairs.pivot(on="c2", index="c1", values="mean_jsd").sort("c1")
+    z = [[row.get(c) for c in order] for row in heat.iter_rows(named=True)]
+    fig = px.imshow(z, x=order, y=heat["c1"].to_list(), zmin=0, zmax=1, color_continuous_scale="Reds",
+                    text_auto=".2f", labels={"color": "mean JSD"}, aspect="auto")  # fmt: skip
+    fig.update_layout(height=340, margin=dict(t=30, b=10))
+    widgets.chart(
+        fig, "agreement_jsd_between_countries",
+        "Reading: mean Jensen–Shannon divergence of two countries' chosen-text distributions over the prompts both "
+        "answered; darker = more divided. With few choices per country JSD is biased upward — read it beside n.",
+        key="ag_jsd_chart",
+    )  # fmt: skip
+    with st.expander("Table: JSD between countries"):
+        widgets.table(pairs, "agreement_country_pairs", key="ag_pairs_table")
+
+# ---- the ranking ------------------------------------------------------------------------------------------------
+st.subheader(A.SORT_LABELS[sort])
+st.caption("Select a row to read the prompt and its candidates with per-country choice shares.")
+shown = table.select(
+    "prompt", "language", "n_annotators", "n_choices", "n_candidates", "n_texts_chosen", "top1_share",
+    "entropy_bits", "n_countries", "jsd_mean", "jsd_max", "most_divided_pair", "prompt_hash",
+)  # fmt: skip
+selection = widgets.table(
+    shown,
+    f"agreement_{sort}_min{threshold}",
+    key=f"ag_table_{st.session_state.get('ag_nonce', 0)}",
+    on_select="rerun",
+    selection_mode="single-row",
+    height=380,
+    column_config={
+        "prompt": st.column_config.TextColumn("Prompt", width="large"),
+        "top1_share": st.column_config.ProgressColumn("Top-1", format="percent", min_value=0, max_value=1),
+        "entropy_bits": st.column_config.NumberColumn("Entropy (bits)", format="%.2f"),
+        "jsd_mean": st.column_config.NumberColumn("JSD mean", format="%.2f"),
+        "jsd_max": st.column_config.NumberColumn("JSD max", format="%.2f"),
+        "n_annotators": st.column_config.NumberColumn("Annotators"),
+        "n_candidates": st.column_config.NumberColumn("Texts shown"),
+        "n_texts_chosen": st.column_config.NumberColumn("Texts chosen"),
+    },
+)
+rows = selection.selection.rows if selection is not None else []
+if rows:
+    picked = shown["prompt_hash"][rows[0]]
+    if picked != st.session_state.get("ag_prompt"):
+        st.session_state["ag_prompt"] = picked
+
+
+def _close() -> None:
+    st.session_state["ag_prompt"] = ""
+    st.session_state["ag_nonce"] = st.session_state.get("ag_nonce", 0) + 1
+
+
+prompt_hash = st.session_state.get("ag_prompt", "")
+state.write("ag_prompt", prompt_hash, default="")
+
+# ---- one prompt -------------------------------------------------------------------------------------------------
+if prompt_hash:
+    text = db.cached(Q.prompt_text, prompt_hash)
+    if text is None:
+        st.error(f"No prompt `{prompt_hash}` in this database (the link may come from another database).")
+        st.button("Close", on_click=_close, key="ag_close_missing")
+        st.stop()
+    st.divider()
+    head = st.columns([5, 1])
+    head[0].subheader("The prompt")
+    head[1].button("✕ Close", on_click=_close, key="ag_close")
+    st.markdown(widgets.md_escape(text))
+    row = table.filter(pl.col("prompt_hash") == prompt_hash)
+    if row.height:
+        r = row.row(0, named=True)
+        st.caption(
+            f"{r['n_annotators']} annotators, {r['n_choices']} choices over {r['n_candidates']} candidate texts · "
+            f"entropy {A.describe_entropy(r['entropy_bits'])} · top-1 {r['top1_share']:.0%}"
+            + (f" · mean JSD between countries {r['jsd_mean']:.2f} (most divided: {r['most_divided_pair']})"
+               if r["jsd_mean"] is not None else "")
+        )  # fmt: skip
+    totals = db.cached(Q.prompt_country_totals, filters, prompt_hash)
+    cands = db.cached(Q.prompt_candidates, filters, prompt_hash)
+    share_cols = [c for c in cands.columns if c not in ("text_hash", "text", "shown", "chosen", "chosen_when_shown")]
+    st.markdown("**Choices per country** " + " · ".join(
+        f"{t['country']}: {t['choices']} ({t['annotators']} annotators)" for t in totals.iter_rows(named=True)))
+    chosen_any = cands.filter(pl.col("chosen") > 0)
+    if chosen_any.height and share_cols:
+        long = chosen_any.with_row_index("rank", offset=1).with_columns(
+            label=pl.format("#{} {}", pl.col("rank"), pl.col("text").str.slice(0, 60))
+        ).unpivot(index=["label"], on=share_cols, variable_name="country", value_name="share")
+        fig = px.bar(long, x="share", y="label", color="country", barmode="group", orientation="h",
+                     labels={"share": "Share of the country's choices", "label": "Candidate text"})  # fmt: skip
+        fig.update_layout(height=max(300, 28 * chosen_any.height * max(1, len(share_cols)) // 2 + 80),
+                          margin=dict(t=30, b=10), xaxis_tickformat=".0%",
+                          yaxis={"categoryorder": "array", "categoryarray": long["label"].unique(maintain_order=True)
+                                 .to_list()[::-1]})  # fmt: skip
+        widgets.chart(
+            fig, f"prompt_{prompt_hash[:8]}_shares",
+            "Reading: for each chosen candidate text, the share of each country's choices that went to it "
+            "(texts ranked by how often they were chosen overall).",
+            key="ag_prompt_chart",
+        )  # fmt: skip
+    st.markdown("**Candidates** (every text shown for this prompt under the filters)")
+    widgets.table(
+        cands,
+        f"prompt_{prompt_hash[:8]}_candidates",
+        key="ag_cands",
+        column_config={
+            "text": st.column_config.TextColumn("Candidate text", width="large"),
+            "chosen_when_shown": st.column_config.NumberColumn("Chosen when shown", format="percent"),
+            **{c: st.column_config.NumberColumn(c, format="percent") for c in share_cols},
+        },
+    )

@@ -1,0 +1,152 @@
+"""The database for the app: one read-only DuckDB connection per process, used through a cursor per thread.
+
+- ``db_path()``: the database the app shows (``analysis.store.resolve_db_path``: $CAE_DB, else the demo).
+- ``open_database()``: called by app.py on every run; builds the demo on first run (under st.status) and stops the page
+  with a message saying what to run when the file is missing or not an explorer database.
+- ``get_connection()``: a cursor on the shared read-only connection, one per thread (Streamlit runs each session's
+  script in its own thread; DuckDB connections are not shared across threads, cursors are cheap).
+- ``cached(fn, *args)``: run an ``analysis.queries`` function through st.cache_data, keyed by the database file's
+  identity and the arguments (filters included), so a page rerun with the same parameters costs nothing.
+- ``console()``: the SQL console's separate, locked-down instance (see analysis.sql_console).
+- ``close_connection()``: close everything holding the file, so a short-lived writer (e.g. embedding on demand) can
+  open it; the next call reopens.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import streamlit as st
+
+from analysis import sql_console, store
+
+_local = threading.local()
+_opened: list[duckdb.DuckDBPyConnection] = []  # every connection the caches handed out, to close them on demand
+_generation = [0]  # bumped by close_connection so per-thread cursors on a closed connection are not reused
+
+
+def db_path() -> Path:
+    return store.resolve_db_path()
+
+
+def db_key(path: Path | None = None) -> str:
+    """The database file's identity: path, size and modification time (a rebuilt file is a new key)."""
+    path = Path(path or db_path())
+    try:
+        stat = path.stat()
+        return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:
+        return f"{path}:missing"
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _shared_connection(key: str, path: str) -> duckdb.DuckDBPyConnection:
+    del key  # part of the cache key only
+    con = store.connect(path, read_only=True)
+    _opened.append(con)
+    return con
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _console_connection(key: str, path: str) -> duckdb.DuckDBPyConnection:
+    del key
+    con = sql_console.open_console(path)
+    _opened.append(con)
+    return con
+
+
+def get_connection() -> duckdb.DuckDBPyConnection:
+    """A cursor on the process-wide read-only connection, one per thread (reused while the database is the same)."""
+    path = db_path()
+    key = db_key(path)
+    cached_key, generation, cursor = getattr(_local, "cursor", (None, None, None))
+    if cursor is not None and cached_key == key and generation == _generation[0]:
+        return cursor
+    cursor = _shared_connection(key, str(path)).cursor()
+    _local.cursor = (key, _generation[0], cursor)
+    return cursor
+
+
+def console() -> duckdb.DuckDBPyConnection:
+    path = db_path()
+    return _console_connection(db_key(path), str(path))
+
+
+def close_connection() -> None:
+    """Close the shared connection and the console instance (a writer can then open the file)."""
+    _generation[0] += 1
+    _local.cursor = (None, None, None)
+    for resource in (_shared_connection, _console_connection):
+        resource.clear()
+    while _opened:
+        try:
+            _opened.pop().close()
+        except Exception:  # noqa: BLE001 - already closed
+            pass
+    _cached_call.clear()
+    _db_info.clear()
+
+
+@st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
+def _cached_call(fn_module: str, fn_name: str, key: str, args_repr: str, _args: tuple, _kwargs: dict) -> Any:
+    del key, args_repr  # cache key only; the filters' repr is deterministic (frozen dataclass)
+    import importlib
+
+    fn = getattr(importlib.import_module(fn_module), fn_name)
+    return fn(get_connection(), *_args, **_kwargs)
+
+
+def cached(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(connection, *args, **kwargs)`` through st.cache_data, keyed by database identity and arguments."""
+    args_repr = repr((args, sorted(kwargs.items())))
+    return _cached_call(fn.__module__, fn.__name__, db_key(), args_repr, args, kwargs)
+
+
+def open_database() -> dict[str, Any]:
+    """Make sure the database is there and readable; return analysis.store.db_info. Stops the page otherwise."""
+    path = db_path()
+    if not path.exists() and path.resolve() == store.DEMO_DB.resolve():
+        with st.status("First run: building the synthetic demo database…", expanded=True) as status:
+            st.write(f"Writing {path} (a few seconds). The real data can be loaded later with `python -m analysis ingest`.")
+            try:
+                store.ensure_demo(path)
+            except Exception as exc:  # noqa: BLE001 - say what failed and what to run
+                status.update(label="Could not build the demo database", state="error")
+                st.error(
+                    f"Building the demo failed: {exc}. Run `python -m analysis demo --db {path}` in a terminal "
+                    "to see the full error."
+                )
+                st.stop()
+            status.update(label="Demo database ready", state="complete", expanded=False)
+    try:
+        return _db_info(db_key(path))
+    except store.DatabaseError as exc:
+        _database_problem(path, str(exc))
+    except duckdb.Error as exc:
+        _database_problem(
+            path,
+            f"{path} could not be read ({str(exc).splitlines()[0]}). Rebuild it with "
+            f"`python -m analysis demo --db {path}` or `python -m analysis ingest FILE --db {path}`.",
+        )
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _db_info(key: str) -> dict[str, Any]:
+    del key
+    return store.db_info(get_connection())
+
+
+def _database_problem(path: Path, message: str) -> None:
+    st.error(f"**The database cannot be opened.** {message}")
+    st.markdown(
+        "How to fix it:\n"
+        f"- the synthetic demo: `python -m analysis demo --db {path}`\n"
+        f"- the real release: `python -m analysis ingest path/to/community_alignment.csv --db {path}`\n"
+        "- another database: start the app with `CAE_DB=path/to/file.duckdb streamlit run app.py`"
+    )
+    st.stop()
