@@ -18,6 +18,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("pages/browse.py", "Browse conversations", ":material/forum:"),
     ("pages/agreement.py", "Prompt agreement", ":material/how_to_vote:"),
     ("pages/values_map.py", "Values map", ":material/scatter_plot:"),
+    ("pages/sampling_lab.py", "Sampling lab", ":material/science:"),
     ("pages/sql_console.py", "SQL console", ":material/terminal:"),
 ]
 
