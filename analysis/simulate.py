@@ -464,10 +464,26 @@ def headline(df: pl.DataFrame, population: Population) -> str | None:
             if m in errs[a] and m in errs[b] and min(errs[a][m], errs[b][m]) > 0:
                 ratio = errs[a][m] / errs[b][m]
                 better, worse, r = (b, a, ratio) if ratio >= 1 else (a, b, 1 / ratio)
-                text += (f" At the same number of comparisons the {MODEL_LABELS[m].split(' (')[0]} model places them "
-                         f"{r:.1f}× closer with {better} candidates than with {worse} candidates.")
+                name = MODEL_LABELS[m].split(" (")[0]
+                text += (f" At the same number of comparisons the {name} model places them {r:.1f}× closer with "
+                         f"{better} candidates than with {worse} candidates")
+                text += _catch_up(df, target, m, better, worse) + "."
                 break
     return text
+
+
+def _catch_up(df: pl.DataFrame, target: Sequence[str], model: str, better: str, worse: str) -> str:
+    """Where the better strategy's learning curve first reaches the worse one's final error (a clause, or '')."""
+    c = (df.filter((pl.col("model") == model) & pl.col("group").is_in(list(target)))
+         .group_by(["strategy", "comparisons"]).agg(pl.col("ideal_error").mean()).sort("comparisons"))
+    worse_final = c.filter(pl.col("strategy") == worse)["ideal_error"].to_list()[-1]
+    b = c.filter(pl.col("strategy") == better)
+    reached = b.filter(pl.col("ideal_error") <= worse_final)["comparisons"].to_list()
+    total = int(b["comparisons"].max())
+    if reached and reached[0] < total:
+        return (f"; {better} candidates reach the error {worse} candidates end with ({worse_final:.2f}) after "
+                f"{reached[0]:,} of the {total:,} comparisons")
+    return ""
 
 
 def pooled_represents(df: pl.DataFrame, population: Population) -> dict[str, tuple[str, float, tuple[float, float]]]:

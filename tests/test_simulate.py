@@ -124,3 +124,16 @@ def test_cli_table_and_bad_input(capsys):
     assert "ILLUSTRATIVE" in text and "worst" in text and "pooled" in text
     assert main(["simulate", "--comparisons", "50", "--annotators", "100"]) == 2
     assert "at least the number of annotators" in capsys.readouterr().err
+
+
+def test_catch_up_reads_the_learning_curves():
+    rows = []
+    for strategy, errs in {"iid": [0.5, 0.4, 0.3], "nc": [0.45, 0.28, 0.1]}.items():
+        for n, e in zip([100, 200, 400], errs):
+            rows.append(dict(strategy=strategy, seed=0, per_annotator=n // 100, comparisons=n, model="conditional",
+                             group="India", accuracy=0.5, log_lik=-1.0, ideal_error=e, kendall_tau=0.9, rec_x=0.0,
+                             rec_y=0.0))
+    df = pl.DataFrame(rows, schema=sm.RESULT_SCHEMA)
+    assert sm._catch_up(df, ["India"], "conditional", "nc", "iid") == (
+        "; nc candidates reach the error iid candidates end with (0.30) after 200 of the 400 comparisons")
+    assert sm._catch_up(df, ["India"], "conditional", "iid", "nc") == ""
