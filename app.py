@@ -19,6 +19,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("pages/agreement.py", "Prompt agreement", ":material/how_to_vote:"),
     ("pages/values_map.py", "Values map", ":material/scatter_plot:"),
     ("pages/sampling_lab.py", "Sampling lab", ":material/science:"),
+    ("pages/reward_recovery.py", "Reward recovery", ":material/model_training:"),
     ("pages/sql_console.py", "SQL console", ":material/terminal:"),
 ]
 
