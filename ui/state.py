@@ -77,7 +77,11 @@ def init(key: str, value: Any) -> None:
 
 def url_filters() -> Filters:
     """The global filters as written in the URL."""
-    mapping = {k: st.query_params.get_all(k) for k in Filters.url_keys() if st.query_params.get_all(k)}
+    mapping: dict[str, str] = {}
+    for key in Filters.url_keys():
+        values = st.query_params.get_all(key)
+        if values:  # a repeated key (?country=a&country=b) counts like the contract's a|b
+            mapping[key] = "|".join(values) if len(values) > 1 else values[0]
     return Filters.from_query_params(mapping)
 
 
