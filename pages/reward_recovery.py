@@ -21,7 +21,8 @@ st.caption(
     "Simulated annotators from five countries (or hidden types) pick one of k candidates by how close it lies to their "
     "own ideal point on the Inglehart-Welzel plane. Reward models are fitted on those k-way choices and scored on "
     "held-out prompts whose candidates are spread uniformly over the plane (the same test set for every strategy). "
-    "Does the sampling strategy that produced the candidates decide whose values the reward model learns?"
+    "Does the sampling strategy that produced the candidates decide whose values the reward model learns? "
+    "Everything here is simulated: the database and the filters in the sidebar do not enter it."
 )
 st.warning(
     "**Illustrative simulation.** Country positions, within-country spread, the choice model's rationality and the "
