@@ -169,6 +169,7 @@ def project_db(
                 n_components=2,
                 metric=METRIC,
                 random_state=seed,
+                n_jobs=1,  # a seed makes UMAP single-threaded anyway; said explicitly to keep it quiet
                 verbose=bool(progress is True),
                 tqdm_kwds={"disable": progress is not True},
             )
