@@ -150,19 +150,32 @@ def match_prompt_to_topic(text: str, templates: dict) -> tuple[int, str] | None:
     return None
 
 
-def compose_answer(templates: dict, topic: int, lang: str, xpole: str, ypole: str, rng: np.random.Generator) -> str:
-    """One synthetic answer: an opener, a topic-specific stance (when the templates have one), one sentence for
-    each axis' stance, a closer."""
+SENTENCES_PER_AXIS = 2  # stance sentences per axis in one synthetic answer (LLM answers are long and consistent)
+
+
+def compose_answer(
+    templates: dict, topic: int, lang: str, xpoles: list[str], ypoles: list[str], rng: np.random.Generator
+) -> str:
+    """One synthetic answer: an opener, a topic-specific stance (when the templates have one for the answer's
+    leading pole), one stance sentence per drawn pole on each axis (interleaved), a closer."""
     st = templates["stances"]
     topic_id = templates["topics"][topic].get("id")
     specific = templates.get("topic_stances", {}).get(topic_id, {})
     parts = [templates["openers"][lang][int(rng.integers(len(templates["openers"][lang])))]]
-    lead = ypole if not ypole.startswith("neutral") else (xpole if not xpole.startswith("neutral") else None)
-    if lead and lead in specific and lang in specific[lead] and rng.random() < 0.7:
-        parts.append(specific[lead][lang])
-    ys = st[ypole][lang][int(rng.integers(len(st[ypole][lang])))]
-    xs = st[xpole][lang][int(rng.integers(len(st[xpole][lang])))]
-    parts.extend([ys, xs] if rng.random() < 0.5 else [xs, ys])
+    leads = [p for p in ypoles + xpoles if not p.startswith("neutral") and p in specific and lang in specific[p]]
+    if leads and rng.random() < 0.7:
+        parts.append(specific[leads[int(rng.integers(len(leads)))]][lang])
+    used: set[str] = set()
+
+    def sentence(pole: str) -> str:
+        pool = [t for t in st[pole][lang] if t not in used] or st[pole][lang]
+        text = pool[int(rng.integers(len(pool)))]
+        used.add(text)
+        return text
+
+    for yp, xp in zip(ypoles, xpoles):
+        pair = [sentence(yp), sentence(xp)]
+        parts.extend(pair if rng.random() < 0.5 else pair[::-1])
     parts.append(templates["closers"][lang][int(rng.integers(len(templates["closers"][lang])))])
     return " ".join(p.strip() for p in parts)
 
@@ -199,9 +212,11 @@ def synthetic_frame(
             continue
         topic, lang = hit
         for prof in profiles:
-            xpole = _X_POLES[int(rng.choice(3, p=np.asarray(prof.x) / sum(prof.x)))]
-            ypole = _Y_POLES[int(rng.choice(3, p=np.asarray(prof.y) / sum(prof.y)))]
-            answer = compose_answer(templates, topic, lang, xpole, ypole, rng)
+            px = np.asarray(prof.x) / sum(prof.x)
+            py = np.asarray(prof.y) / sum(prof.y)
+            xpoles = [_X_POLES[int(i)] for i in rng.choice(3, size=SENTENCES_PER_AXIS, p=px)]
+            ypoles = [_Y_POLES[int(i)] for i in rng.choice(3, size=SENTENCES_PER_AXIS, p=py)]
+            answer = compose_answer(templates, topic, lang, xpoles, ypoles, rng)
             rows.append((prof.name, prompt_hash, md5_hex(answer), answer))
     return pl.DataFrame(rows, schema={"model": pl.String, "prompt_hash": pl.String, "text_hash": pl.String, "text": pl.String}, orient="row")
 
@@ -447,7 +462,7 @@ def embed_and_score(db_path: str | Path, model: str | None = None, progress: Cal
     say("Embedding the new texts (texts already embedded are taken from the cache)…")
     embed_out = embeddings.embed_db(db_path, model=model, progress=embed_progress)
     say("Scoring them on the value axes…")
-    score_out = axes.score_db(db_path, model=model)
+    score_out = axes.score_db(db_path, model=model, progress=None)
     placed = None
     try:
         from analysis import projection
@@ -459,7 +474,7 @@ def embed_and_score(db_path: str | Path, model: str | None = None, progress: Cal
             con.close()
         if has_projection:
             say("Placing them on the stored UMAP map (transform, no refit)…")
-            placed = projection.project_db(db_path, model=model)
+            placed = projection.project_db(db_path, model=model, progress=None)
     except (ImportError, AttributeError, TypeError) as exc:  # projection module missing or another API
         placed = f"not placed on the UMAP map: {exc}"
     return {"embed": _jsonable(embed_out), "score": _jsonable(score_out), "project": _jsonable(placed)}

@@ -553,12 +553,19 @@ def readiness(con: duckdb.DuckDBPyConnection, model: str | None = None, db_label
     n_emb = n_scored = n_proj = n_llm = n_llm_scored = 0
     if _table_exists(con, "embeddings"):
         n_emb = _count(con, f"SELECT count(*) FROM {schema.T_CANDIDATES} c SEMI JOIN embeddings e ON e.text_hash = c.text_hash AND e.model = ?", [key])
-    if _table_exists(con, "axis_scores"):
-        n_scored = _count(con, f"SELECT count(DISTINCT c.text_hash) FROM {schema.T_CANDIDATES} c JOIN axis_scores s ON s.text_hash = c.text_hash AND s.model = ?", [key])
+    from analysis import axes
+
+    scored = axes.load_axis_scores(con, key).select("text_hash")  # the run the page will read
+    if scored.height:
+        con.register("_vm_scored", scored)
+        try:
+            n_scored = _count(con, f"SELECT count(*) FROM {schema.T_CANDIDATES} c SEMI JOIN _vm_scored s ON s.text_hash = c.text_hash")
+            if _table_exists(con, "llm_responses"):
+                n_llm_scored = _count(con, "SELECT count(*) FROM llm_responses r SEMI JOIN _vm_scored s ON s.text_hash = r.text_hash")
+        finally:
+            con.unregister("_vm_scored")
     if _table_exists(con, "llm_responses"):
         n_llm = _count(con, "SELECT count(*) FROM llm_responses")
-        if _table_exists(con, "axis_scores"):
-            n_llm_scored = _count(con, "SELECT count(*) FROM llm_responses r SEMI JOIN axis_scores s ON s.text_hash = r.text_hash AND s.model = ?", [key])
     try:
         from analysis import projection
 
@@ -576,24 +583,14 @@ def readiness(con: duckdb.DuckDBPyConnection, model: str | None = None, db_label
 
 
 def load_validity(con: duckdb.DuckDBPyConnection, model: str | None = None) -> pl.DataFrame:
-    """Stored leave-one-out anchor accuracy per axis and language for the model (the latest anchors version)."""
-    from analysis import embeddings
+    """Stored leave-one-out anchor accuracy per axis and language (axis, language, accuracy, n) for the model's
+    stored axis scores (analysis.axes.load_axis_validity)."""
+    from analysis import axes
 
-    empty = pl.DataFrame(schema={"axis": pl.String, "language": pl.String, "accuracy": pl.Float64, "n": pl.Int64})
-    if not _table_exists(con, "axis_validity"):
-        return empty
-    key = embeddings.model_key(model) if model else embeddings.DEFAULT_MODEL
-    out = _q(
-        con,
-        """SELECT axis, language, accuracy, n FROM axis_validity
-           WHERE model = ? AND anchors_version = (SELECT max(anchors_version) FROM axis_validity WHERE model = ?)
-           ORDER BY axis, language""",
-        [key, key],
-    )
-    return out.with_columns(pl.col("accuracy").cast(pl.Float64), pl.col("n").cast(pl.Int64)) if out.height else empty
+    return axes.load_axis_validity(con, model)
 
 
-WEAK_ACCURACY = 0.75  # below this, positions in that language are read with care
+WEAK_ACCURACY = 0.7  # below this, positions in that language are not trusted (= analysis.axes.TRUST_THRESHOLD)
 NOISE_ACCURACY = 0.6  # below this (chance is 0.5), positions in that language are not findings
 AXIS_NAMES = {X: "survival / self-expression", Y: "traditional / secular-rational"}
 

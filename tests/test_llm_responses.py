@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from analysis import llm_responses as L
+from tests.values_fixtures import scored_demo_db  # noqa: F401  (session fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = [
@@ -256,3 +257,22 @@ def test_synthetic_profiles_lean_secular_and_self_expression_by_construction():
     # every profile puts most of its weight on the secular-rational and self-expression stances
     for p in L.SYNTHETIC_PROFILES:
         assert p.x[0] >= 0.6 and p.y[0] >= 0.6 and p.x[2] <= 0.1 and p.y[2] <= 0.1
+
+
+def test_synthetic_llms_land_in_the_secular_self_expression_corner_once_scored(scored_demo_db):
+    """With the real default model and the project's anchors: each synthetic profile's mean answer sits at
+    secular-rational / self-expression, and that quadrant holds far more of their answers than of the offered ones."""
+    from analysis import values as V
+
+    con = duckdb.connect(str(scored_demo_db), read_only=True)
+    try:
+        llm = V.llm_points(con)
+        offered = V.offered_points(con)
+    finally:
+        con.close()
+    models = V.llm_positions(llm)
+    assert models.height == len(L.SYNTHETIC_PROFILES)
+    assert (models["x"] > 0.3).all() and (models["y"] > 0.3).all(), models
+    q = V.quadrant_share(offered, llm)
+    assert q.quadrant == (1, 1)
+    assert q.llm_share > q.offered_share + 0.15, q
