@@ -801,12 +801,22 @@ def load_pool(con, source: str = "candidates", model: str | None = None, scores=
     sc = scores.select("text_hash", pl.col(AXIS_X).cast(pl.Float64), pl.col(AXIS_Y).cast(pl.Float64)).unique("text_hash")
     pool = pool.join(sc, on="text_hash", how="inner").sort(["prompt_hash", "text_hash"])
     if pool.height == 0:
-        raise PoolUnavailable("none of these responses has an axis score: run `python -m analysis axes` first")
+        raise PoolUnavailable(
+            "none of these responses has a value-axis score: run `python -m analysis embed --db PATH` and then "
+            "`python -m analysis axes score-db --db PATH` first"
+        )
     emb = _stored_vectors(con, model, pool["text_hash"].to_list())
     keep = ~np.isnan(emb).any(axis=1) if emb.size else np.zeros(pool.height, dtype=bool)
     if not keep.any():
         raise PoolUnavailable("none of these responses has a stored embedding: run `python -m analysis embed` first")
     return pool.filter(pl.Series(keep)), emb[keep]
+
+
+def evaluate_pool_db(con, source: str, k: int, seeds: int | list[int], threshold: float | None = None,
+                     model: str | None = None):
+    """load_pool then evaluate_pool with every method: the page's real-text table (callable through ui.db.cached)."""
+    pool, emb = load_pool(con, source, model)
+    return evaluate_pool(pool, emb, k, POOL_METHODS, seeds, threshold)
 
 
 def _stored_vectors(con, model: str | None, hashes: list[str]) -> np.ndarray:

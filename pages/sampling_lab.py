@@ -10,9 +10,13 @@ from analysis import diversity as dv
 from analysis import sampling as sp
 from analysis.sampling_figures import candidates_figure, coverage_figure, example_sets_figure
 from analysis.schema import POLE_LABELS, POLES
+from ui import db as uidb
+from ui import state as uistate
+from ui.widgets import chart_config
 
 DEFAULTS = sp.StrategyParams()
 URL = "query-params"
+uistate.own_page("sl_")
 
 st.title("Sampling lab")
 st.caption(
@@ -33,18 +37,6 @@ st.warning(
 def _evaluate(strategy: str, n_prompts: int, k: int, seeds: tuple[int, ...], params_key: str, threshold: float):
     params = _params_from_key(params_key)
     return dv.evaluate(strategy, n_prompts, k, list(seeds), params, threshold)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _pool_table(db_path: str, mtime: float, source: str, k: int, seeds: tuple[int, ...], threshold: float):
-    from analysis.store import connect
-
-    con = connect(db_path, read_only=True)
-    try:
-        pool, emb = sp.load_pool(con, source)
-    finally:
-        con.close()
-    return sp.evaluate_pool(pool, emb, k, sp.POOL_METHODS, list(seeds), threshold)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -140,7 +132,8 @@ table = pl.concat(parts)
 st.subheader(f"Coverage of the minority poles, k = {k}")
 if k != 4:
     st.caption("The paper's numbers are coverage@4; with k ≠ 4 they are shown for orientation only.")
-st.plotly_chart(coverage_figure(table, sp.REPORTED_COVERAGE_AT_4), key="sl_cov_chart")
+st.plotly_chart(coverage_figure(table, sp.REPORTED_COVERAGE_AT_4), key="sl_cov_chart",
+                config=chart_config("sampling lab coverage"))
 st.caption(
     "Bars: simulated from the illustrative model positions (mean over seeds, 95% interval). Black diamonds: "
     f"{sp.REPORTED_SOURCE}."
@@ -180,6 +173,7 @@ st.plotly_chart(
         float(threshold),
     ),
     key="sl_examples_chart",
+    config=chart_config("sampling lab example sets"),
 )
 
 # ---- real texts ----------------------------------------------------------------------------------------------
@@ -195,18 +189,16 @@ source = rt1.segmented_control("Pool", sp.POOL_SOURCES, default="candidates", ke
                                format_func=lambda s: sp.POOL_SOURCE_LABELS[s], required=True)
 run_pool = rt2.toggle("Evaluate on the database's texts", key="sl_pool_on", bind=URL)
 if run_pool:
-    from analysis.store import resolve_db_path
-
-    db_path = resolve_db_path()
+    db_path = uidb.db_path()
+    pool_df = None
     if not db_path.exists():
         st.info(f"No database at {db_path}: build the demo with `python -m analysis demo`, or set CAE_DB.")
     else:
         with st.spinner("Choosing k responses per prompt with each method…"):
             try:
-                pool_df = _pool_table(str(db_path), db_path.stat().st_mtime, source or "candidates", int(k),
-                                      tuple(range(int(n_seeds))), float(threshold))
+                pool_df = uidb.cached(sp.evaluate_pool_db, source or "candidates", int(k), list(range(int(n_seeds))),
+                                      float(threshold))
             except sp.PoolUnavailable as exc:
-                pool_df = None
                 st.info(f"Not available on this database yet: {exc}.")
         if pool_df is not None:
             st.dataframe(sp.comparison_table(pool_df, k, paper=False), hide_index=True, key="sl_pool_table")
@@ -249,7 +241,8 @@ if scored:
     poles_of = dv.on_pole(pos, float(threshold))
     reach = [", ".join(POLE_LABELS[p] for p in POLES if poles_of[p][i]) or "no pole" for i in range(len(pos))]
     pc1, pc2 = st.columns([3, 2])
-    pc1.plotly_chart(candidates_figure(pos, scored["texts"], float(threshold), reach), key="sl_paste_chart")
+    pc1.plotly_chart(candidates_figure(pos, scored["texts"], float(threshold), reach), key="sl_paste_chart",
+                     config=chart_config("sampling lab pasted candidates"))
     m = dv.set_metrics(pos, float(threshold))
     pc2.metric("Poles covered", f"{m['n_poles_covered']} of 4")
     pc2.metric("Vendi score (plane)", f"{m['vendi']:.2f}", help="Effective number of distinct candidates, 1..k.")

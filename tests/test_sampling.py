@@ -244,3 +244,21 @@ def test_greedy_dpp_matches_a_naive_log_det_greedy():
         dets = [np.linalg.det(kern[np.ix_(chosen + [j], chosen + [j])]) if j not in chosen else -np.inf for j in range(25)]
         chosen.append(int(np.argmax(dets)))
     assert got.tolist() == chosen
+
+
+@pytest.mark.slow
+def test_pasted_candidates_are_embedded_placed_and_scored():
+    texts = [
+        "God and religion must guide every decision; obey tradition and respect your elders' authority.",
+        "Religion has no place in this decision; rely on science, evidence and reason.",
+        "Do what makes you happy; express yourself and live your own life.",
+    ]
+    res = sp.score_candidates(texts, threshold=0.5)
+    pos = res["positions"]
+    assert pos.shape == (3, 2) and np.isfinite(pos).all()
+    assert pos[1, 1] > pos[0, 1]  # the secular statement sits above the traditional one
+    m = res["metrics"]
+    assert m["k"] == 3 and 1.0 <= m["vendi"] <= 3.0
+    assert 1.0 <= m["vendi_embedding"] <= 3.0  # embeddings were available, so the embedding metrics are there
+    with pytest.raises(ValueError, match="at least 2"):
+        sp.parse_candidates("just one\n\n")
