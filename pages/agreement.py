@@ -125,6 +125,10 @@ selection = widgets.table(
         "jsd_mean": st.column_config.NumberColumn("JSD mean", format="%.2f"),
         "jsd_max": st.column_config.NumberColumn("JSD max", format="%.2f"),
         "n_annotators": st.column_config.NumberColumn("Annotators"),
+        "n_choices": st.column_config.NumberColumn("Choices"),
+        "n_countries": st.column_config.NumberColumn("Countries", help="with enough choices for the JSD"),
+        "most_divided_pair": st.column_config.TextColumn("Most divided pair"),
+        "language": st.column_config.TextColumn("Lang."),
         "n_candidates": st.column_config.NumberColumn("Texts shown"),
         "n_texts_chosen": st.column_config.NumberColumn("Texts chosen"),
     },
@@ -192,6 +196,7 @@ if prompt_hash:
         cands,
         f"prompt_{prompt_hash[:8]}_candidates",
         key="ag_cands",
+        column_order=["text", "shown", "chosen", "chosen_when_shown", *share_cols, "text_hash"],
         column_config={
             "text": st.column_config.TextColumn("Candidate text", width="large"),
             "chosen_when_shown": st.column_config.NumberColumn("Chosen when shown", format="percent"),

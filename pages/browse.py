@@ -75,7 +75,7 @@ def _reader(conversation_id: str) -> None:
                             st.markdown(f"**{letter.upper()}** " + (":green-badge[✔ chosen]" if chosen else ""))
                             st.markdown(widgets.md_escape(turn[letter]) or "_(empty)_")
                 if turn["feedback"]:
-                    st.markdown(f"💬 **Feedback:** {widgets.md_escape(turn['feedback'])}")
+                    st.markdown(f":material/chat: **Feedback:** {widgets.md_escape(turn['feedback'])}")
                 else:
                     st.caption("No written feedback on this turn.")
     with st.expander("Table: this conversation"):

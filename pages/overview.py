@@ -117,7 +117,8 @@ st.header("Written feedback")
 fb = db.cached(Q.feedback_share, filters)
 fig = px.line(fb, x="turn", y="share", color="country", markers=True,
               labels={"share": "Share of turns with feedback", "turn": "Turn", "country": "Country"})  # fmt: skip
-fig.update_layout(height=320, margin=dict(t=30, b=10), yaxis_tickformat=".0%", xaxis=dict(dtick=1))
+fig.update_layout(height=320, margin=dict(t=30, b=10), yaxis_tickformat=".0%", xaxis=dict(dtick=1),
+                  yaxis_rangemode="tozero")  # fmt: skip
 widgets.chart(
     fig, "feedback_share",
     "Reading: of the turns in each country, the share where the annotator also wrote why they chose (the release "

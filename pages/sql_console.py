@@ -40,7 +40,7 @@ def _run() -> None:
 st.selectbox("Examples", list(C.EXAMPLES), index=None, key="sql_example", on_change=_use_example,
              placeholder="Pick an example query…")  # fmt: skip
 sql = st.text_area("Query", key="sql_q", height=180)
-cols = st.columns([1, 1, 1, 3])
+cols = st.columns([1, 1, 1.4, 2.6], vertical_alignment="bottom")
 limit = cols[0].selectbox("Row limit", ROW_LIMITS, key="sql_limit", format_func=lambda n: f"{n:,} rows")
 timeout = cols[1].selectbox("Time limit", TIMEOUTS, key="sql_timeout", format_func=lambda s: f"{s} s")
 cols[2].button("Run query", type="primary", on_click=_run, key="sql_run_btn", shortcut="ctrl+enter")
@@ -59,13 +59,13 @@ if st.session_state.pop("sql_run", False):
 result: C.ConsoleResult | None = st.session_state.get("sql_result")
 if result is not None:
     if result.status == "refused":
-        st.error(result.message, icon="🚫")
+        st.error(result.message, icon=":material/block:")
     elif result.status == "timeout":
-        st.warning(result.message, icon="⏱️")
+        st.warning(result.message, icon=":material/timer_off:")
     elif result.status == "error":
         st.error(result.message)
     else:
         st.caption(f"{result.frame.height:,} rows × {result.frame.width} columns in {result.elapsed_s:.2f} s")
         if result.truncated:
-            st.warning(result.message, icon="✂️")
+            st.warning(result.message, icon=":material/content_cut:")
         widgets.table(result.frame, "query_result", key="sql_result_table")

@@ -41,10 +41,12 @@ def database_badge(info: dict[str, Any]) -> None:
         st.warning(
             "**SYNTHETIC demo data** — generated for trying the explorer; no finding here is about real people. "
             "Load the real release with `python -m analysis ingest`.",
-            icon="🧪",
+            icon=":material/science:",
         )
     else:
-        st.success(f"**Real data** ({info.get('source_kind', '')}): {info.get('source', '')}", icon="📚")
+        st.success(
+            f"**Real data** ({info.get('source_kind', '')}): {info.get('source', '')}", icon=":material/library_books:"
+        )
     st.caption(
         f"{_fmt_count(counts.get(S.T_CONVERSATIONS, 0))} conversations · "
         f"{_fmt_count(counts.get(S.T_COMPARISONS, 0))} comparisons · "
