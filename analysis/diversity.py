@@ -249,8 +249,20 @@ def batch_metrics(
     return out
 
 
-def mean_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """A t-interval for the mean over seeds; (nan, nan) with a single seed."""
+def metric_floor(metric: str) -> float:
+    """The smallest value a metric can take (Vendi >= 1; shares, distances and areas >= 0)."""
+    return 1.0 if metric.startswith("vendi") else 0.0
+
+
+def metric_ceiling(metric: str) -> float:
+    return 1.0 if metric.startswith("coverage_") else np.inf
+
+
+def mean_interval(
+    values: np.ndarray, level: float = 0.95, lo_bound: float = -np.inf, hi_bound: float = np.inf
+) -> tuple[float, float]:
+    """A t-interval for the mean over seeds, cut to the metric's range [lo_bound, hi_bound] (a share cannot leave
+    [0, 1]); (nan, nan) with a single seed."""
     v = np.asarray(values, dtype=float)
     if v.size < 2:
         return float("nan"), float("nan")
@@ -259,9 +271,9 @@ def mean_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float
     m = v.mean()
     se = v.std(ddof=1) / np.sqrt(v.size)
     if se == 0:
-        return float(m), float(m)
+        return float(m), float(m)  # every seed gave the same value
     h = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * se)
-    return float(m - h), float(m + h)
+    return float(max(m - h, lo_bound)), float(min(m + h, hi_bound))
 
 
 def evaluate(
@@ -305,7 +317,7 @@ def evaluate(
                 progress(done, total)
         for m in METRICS:
             vals = np.asarray(per_seed[m])
-            lo, hi = mean_interval(vals)
+            lo, hi = mean_interval(vals, lo_bound=metric_floor(m), hi_bound=metric_ceiling(m))
             rows.append(
                 {
                     "strategy": s,

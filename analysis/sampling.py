@@ -548,6 +548,26 @@ def comparison_table(df, k: int, paper: bool = True):
     return pl.DataFrame(rows)
 
 
+def headline(df) -> str | None:
+    """One sentence comparing NC with i.i.d. sampling on the traditional and survival poles, computed from an
+    evaluate() table; None when either strategy is missing."""
+    means = {(r["strategy"], r["metric"]): r["mean"] for r in df.iter_rows(named=True)}
+    need = [(s, f"coverage_{p}") for s in ("iid", "nc") for p in ("traditional", "survival")]
+    if not all(key in means for key in need):
+        return None
+    t_iid, s_iid = means[("iid", "coverage_traditional")], means[("iid", "coverage_survival")]
+    t_nc, s_nc = means[("nc", "coverage_traditional")], means[("nc", "coverage_survival")]
+
+    def times(a: float, b: float) -> str:
+        return "never reached by i.i.d." if b == 0 else f"{a / b:.1f}×"
+
+    return (
+        f"Simulated: NC sets reach the traditional pole for {t_nc:.0%} of prompts and the survival pole for "
+        f"{s_nc:.0%}, against {t_iid:.0%} and {s_iid:.0%} for i.i.d. temperature sampling "
+        f"({times(t_nc, t_iid)} and {times(s_nc, s_iid)} as often)."
+    )
+
+
 def download_table(df):
     """evaluate()'s long table with the paper's reported coverage@4 beside the matching rows (CSV download)."""
     import polars as pl
@@ -744,7 +764,7 @@ def evaluate_pool(
                 progress(done, total)
         for name in metric_names:
             v = np.asarray(per_seed[name])
-            lo, hi = dv.mean_interval(v)
+            lo, hi = dv.mean_interval(v, lo_bound=dv.metric_floor(name), hi_bound=dv.metric_ceiling(name))
             out.append({
                 "strategy": m, "metric": name, "label": labels[name], "mean": float(v.mean()),
                 "low": None if np.isnan(lo) else lo, "high": None if np.isnan(hi) else hi,

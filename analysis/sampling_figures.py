@@ -118,7 +118,7 @@ def example_sets_figure(
                 ),
                 row=r, col=c,
             )
-    fig.update_layout(height=430 * rows, margin=dict(l=10, r=10, t=40, b=10),
+    fig.update_layout(height=430 * rows, margin=dict(l=10, r=10, t=70, b=10),
                       legend=dict(orientation="h", y=-0.08))
     return fig
 
@@ -174,5 +174,5 @@ def coverage_figure(table, reported: Mapping[str, Mapping[str, float]], poles: S
                                      hovertemplate="reported in the paper: %{y:.0%}<extra></extra>"), row=1, col=i)
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
     fig.update_yaxes(title_text="coverage@k (share of prompts)", row=1, col=1)
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.15))
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=-0.15))
     return fig

@@ -130,6 +130,9 @@ bar.empty()
 table = pl.concat(parts)
 
 st.subheader(f"Coverage of the minority poles, k = {k}")
+sentence = sp.headline(table)
+if sentence:
+    st.markdown(f"**{sentence}**")
 if k != 4:
     st.caption("The paper's numbers are coverage@4; with k ≠ 4 they are shown for orientation only.")
 st.plotly_chart(coverage_figure(table, sp.REPORTED_COVERAGE_AT_4), key="sl_cov_chart",

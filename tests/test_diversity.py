@@ -109,3 +109,14 @@ def test_evaluate_table_over_seeds():
     assert single["low"].null_count() == single.height
     with pytest.raises(ValueError, match="strategy"):
         dv.evaluate("beam", 10, 4, 1)
+
+
+def test_intervals_stay_inside_the_metrics_range():
+    lo, hi = dv.mean_interval([0.0, 0.1], hi_bound=1.0, lo_bound=0.0)  # the raw t-interval goes below 0
+    assert lo == 0.0 and 0.05 < hi <= 1.0
+    lo, hi = dv.mean_interval([0.2, 0.4, 0.3])
+    assert lo < 0.3 < hi
+    df = dv.evaluate("iid", 100, 4, 2)
+    assert (df["low"] >= 0).all()
+    cov = df.filter(df["metric"].str.starts_with("coverage_"))
+    assert (cov["high"] <= 1).all()

@@ -262,3 +262,15 @@ def test_pasted_candidates_are_embedded_placed_and_scored():
     assert 1.0 <= m["vendi_embedding"] <= 3.0  # embeddings were available, so the embedding metrics are there
     with pytest.raises(ValueError, match="at least 2"):
         sp.parse_candidates("just one\n\n")
+
+
+def test_headline_sentence_is_computed_from_the_table():
+    from analysis.diversity import evaluate
+
+    df = evaluate(["iid", "nc"], 500, 4, [0])
+    text = sp.headline(df)
+    get = lambda s, m: df.filter((df["strategy"] == s) & (df["metric"] == m))["mean"][0]  # noqa: E731
+    assert f"traditional pole for {get('nc', 'coverage_traditional'):.0%}" in text
+    assert f"against {get('iid', 'coverage_traditional'):.0%}" in text
+    assert f"{get('nc', 'coverage_traditional') / get('iid', 'coverage_traditional'):.1f}×" in text
+    assert sp.headline(evaluate(["iid"], 50, 4, [0])) is None
