@@ -687,6 +687,9 @@ POOL_SOURCE_LABELS: dict[str, str] = {
 }
 
 
+POOL_SOURCE_SHORT: dict[str, str] = {"candidates": "dataset candidates", "llm": "LLM responses", "both": "both"}
+
+
 class PoolUnavailable(RuntimeError):
     """The database lacks what pool selection needs (embeddings, axis scores, enough responses per prompt)."""
 

@@ -57,26 +57,35 @@ def _params_from_key(key: str) -> sp.StrategyParams:
 
 
 # ---- knobs (every one bound to the URL) -------------------------------------------------------------
-c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-strategies = c1.multiselect(
+strategies = st.multiselect(
     "Strategies", sp.STRATEGIES, default=list(sp.STRATEGIES), key="sl_strategies", bind=URL,
     help="  \n".join(f"**{s}**: {sp.STRATEGY_LABELS[s]}" for s in sp.STRATEGIES),
 )
-k = c2.slider("Candidates per prompt (k)", 2, 12, 4, key="sl_k", bind=URL)
-n_prompts = c3.select_slider("Prompts", options=[100, 250, 500, 1000, 2000, 5000], value=1000, key="sl_prompts",
-                             bind=URL)
-n_seeds = c4.slider("Seeds (for the interval)", 1, 10, 5, key="sl_seeds", bind=URL)
+size_k, size_prompts, size_seeds, size_threshold = st.columns(4)
+k = size_k.slider("Candidates per prompt (k)", 2, 12, 4, key="sl_k", bind=URL)
+n_prompts = size_prompts.select_slider(
+    "Prompts", options=[100, 250, 500, 1000, 2000, 5000], value=1000, key="sl_prompts", bind=URL
+)
+n_seeds = size_seeds.slider("Seeds (for the interval)", 1, 10, 5, key="sl_seeds", bind=URL)
+threshold = size_threshold.slider(
+    "Pole threshold", 0.1, 1.5, dv.DEFAULT_THRESHOLD, 0.05, key="sl_threshold", bind=URL,
+    help="A response is on the traditional pole when secular <= -threshold, on survival when "
+    "self_expression <= -threshold (and likewise + for the other two poles).",
+)
 
-c5, c6, c7, c8 = st.columns(4)
-temperature = c5.slider("Temperature", 0.1, 2.0, DEFAULTS.temperature, 0.05, key="sl_temp", bind=URL,
-                        help="Scales every model's spread.")
-nc_strength = c6.slider("NC strength", 0.0, 1.0, DEFAULTS.nc_strength, 0.05, key="sl_nc", bind=URL,
-                        help="0: the NC set is drawn i.i.d.; 1: its members are pushed fully apart.")
-persona_pull = c7.slider("Persona pull", 0.0, 1.0, DEFAULTS.persona_pull, 0.01, key="sl_pull", bind=URL,
-                         help="How far a persona moves the model from its default (0: not at all, 1: all the way).")
-threshold = c8.slider("Pole threshold", 0.1, 1.5, dv.DEFAULT_THRESHOLD, 0.05, key="sl_threshold", bind=URL,
-                      help="A response is on the traditional pole when secular <= -threshold, on survival when "
-                           "self_expression <= -threshold (and likewise + for the other two poles).")
+knob_temp, knob_nc, knob_pull = st.columns(3)
+temperature = knob_temp.slider(
+    "Temperature", 0.1, 2.0, DEFAULTS.temperature, 0.05, key="sl_temp", bind=URL,
+    help="Scales every model's spread.",
+)
+nc_strength = knob_nc.slider(
+    "NC strength", 0.0, 1.0, DEFAULTS.nc_strength, 0.05, key="sl_nc", bind=URL,
+    help="0: the NC set is drawn i.i.d.; 1: its members are pushed fully apart.",
+)
+persona_pull = knob_pull.slider(
+    "Persona pull", 0.0, 1.0, DEFAULTS.persona_pull, 0.01, key="sl_pull", bind=URL,
+    help="How far a persona moves the model from its default (0: not at all, 1: all the way).",
+)
 
 with st.expander("Model default positions (illustrative, editable)", expanded=False):
     st.caption(
@@ -189,7 +198,9 @@ st.caption(
 )
 rt1, rt2 = st.columns([2, 1])
 source = rt1.segmented_control("Pool", sp.POOL_SOURCES, default="candidates", key="sl_pool", bind=URL,
-                               format_func=lambda s: sp.POOL_SOURCE_LABELS[s], required=True)
+                               format_func=lambda s: sp.POOL_SOURCE_SHORT[s], required=True,
+                               help="  \n".join(f"**{sp.POOL_SOURCE_SHORT[s]}**: {sp.POOL_SOURCE_LABELS[s]}"
+                                                 for s in sp.POOL_SOURCES))
 run_pool = rt2.toggle("Evaluate on the database's texts", key="sl_pool_on", bind=URL)
 if run_pool:
     db_path = uidb.db_path()
