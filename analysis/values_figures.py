@@ -150,7 +150,7 @@ def candidates_figure(
         fig.update_xaxes(title_text="UMAP 1", showticklabels=False, zeroline=False)
         fig.update_yaxes(title_text="UMAP 2", showticklabels=False, zeroline=False)
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=40 if note else 10, b=10), dragmode="lasso" if not density else "zoom",
+        height=height, margin=dict(l=10, r=10, t=40 if note else 10, b=10), dragmode="select" if not density else "zoom",
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, title=None),
         title=dict(text=note, font=dict(size=12, color="#555"), x=0.01, y=0.995) if note else None,
     )
@@ -227,5 +227,5 @@ def people_figure(
                        hovertemplate="centre of the offered candidates: a random chooser lands here<extra></extra>")
         )
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
-                      legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.01, title=None))
+                      legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0, title=None))
     return fig

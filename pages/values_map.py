@@ -119,7 +119,7 @@ if view == "umap" and not ready.can_umap:
             "showing the value axes meanwhile.")
     view = "iw"
 
-left, right = st.columns([3, 1.15])
+left, right = st.columns([2.6, 1.2])
 with left:
     md = _map(con, scores, version, filters, ready.model, anchors_key, view, color_by, max_points, render == "density")
     if md.n_total == 0:
@@ -143,19 +143,21 @@ with right:
     validity = edited["validity"] if edited else V.load_validity(con, ready.model)
     if validity.height:
         table = validity.with_columns(
-            pl.col("axis").replace_strict({S.AXIS_X: "survival/self-expr.", S.AXIS_Y: "trad./secular"}, default=pl.col("axis")),
+            pl.col("axis").replace_strict({S.AXIS_X: "x: self-expr.", S.AXIS_Y: "y: secular"}, default=pl.col("axis")),
             pl.col("language").replace_strict(S.LANGUAGE_NAMES, default=pl.col("language")),
         ).pivot(on="axis", index="language", values="accuracy")
         st.dataframe(table, hide_index=True, width="stretch", column_config={
             c: st.column_config.NumberColumn(c, format="percent") for c in table.columns if c != "language"})
         st.caption(
-            "Leave-one-out accuracy of the anchor statements per axis and language: how often an anchor left out "
-            "lands on its own pole's side (chance 50%). For comparison, the paper's LLM judge scored 85.8% "
-            "(traditional/secular) and 78.3% (survival/self-expression) against people — reported in the paper, "
-            "a different method."
+            "Leave-one-out accuracy of the anchor statements (x: survival ↔ self-expression, y: traditional ↔ "
+            "secular-rational): how often an anchor left out lands on its own pole's side; chance is 50%. The paper's "
+            "LLM judge scored 85.8% (y) and 78.3% (x) against people — reported in the paper, a different method."
         )
-        for level, note_text in V.validity_notes(validity):
-            (st.error if level == "error" else st.warning)(note_text)
+        notes = V.validity_notes(validity)
+        for level, box in (("error", st.error), ("warning", st.warning)):
+            texts = [t for lv, t in notes if lv == level]
+            if texts:
+                box("\n".join(f"- {t}" for t in texts))
     else:
         st.info(f"No anchor validity is stored for {ready.model}: run `python -m analysis axes score-db --db {db_path}`.")
     lang_warn = emb.language_warning(ready.model, emb.data_languages(con))

@@ -1,0 +1,117 @@
+"""The Values map in a real browser, on a demo taken through embed, axes score-db and project: the map, a colour
+switch bound to the URL, a box selection listing the selected texts, people against LLMs. Screenshots go to
+tests/e2e/screenshots/values_map*.png (look at them).
+
+The shared ``server_url`` serves a demo without embeddings (the page then only names the commands to run), so this
+module starts its own server on the scored demo database from tests/values_fixtures.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.values_fixtures import scored_demo_db  # noqa: F401  (session fixture)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def values_server(scored_demo_db, tmp_path_factory):  # noqa: F811
+    if not Path(os.environ.get("CAE_CHROMIUM", "/usr/bin/chromium")).exists():
+        pytest.skip("chromium not found")
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("values_server") / "streamlit.log"
+    env = {**os.environ, "CAE_DB": str(scored_demo_db), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+           "STREAMLIT_SERVER_HEADLESS": "true", "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
+    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
+    cmd = [streamlit, "run", str(ROOT / "app.py"), "--server.headless", "true", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def _main_text(page) -> str:
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def _no_exception(page) -> None:
+    exc = page.locator('[data-testid="stException"]')
+    assert exc.count() == 0, exc.first.inner_text()
+
+
+def test_values_map_colour_switch_selection_and_people(values_server, page, app_ready, save_screenshot):
+    # The first session after a server start is served before app.py's st.navigation has run once (Streamlit then
+    # lists pages/ by file name): open the app's root first, as a user arriving at the landing page does.
+    page.goto(values_server)
+    app_ready(page)
+    page.goto(f"{values_server}/values_map")
+    app_ready(page)
+    _no_exception(page)
+    text = _main_text(page)
+    assert "Values map" in text and "Synthetic demo data" in text
+    assert "Reported in the paper" in text and "41%" in text
+    assert "Can this model be trusted here?" in text
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2
+    save_screenshot(page, "values_map")
+
+    # Colour by the chooser's country: the URL records it.
+    page.locator('[data-testid="stButtonGroup"]', has_text="Chosen or not").get_by_role("radio", name="Country").click()
+    app_ready(page)
+    assert parse_qs(urlparse(page.url).query).get("vm_color") == ["Country"]
+
+    # Box-select the middle of the map: the selected responses are listed with their prompts.
+    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    chart.scroll_into_view_if_needed()
+    plot = chart.locator(".nsewdrag").first
+    box = plot.bounding_box()
+    assert box, "plot area not visible"
+    x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
+    x1, y1 = box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.7
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+    page.mouse.move(x1, y1, steps=5)
+    page.mouse.up()
+    app_ready(page)
+    _no_exception(page)
+    assert "selected responses" in _main_text(page)
+    save_screenshot(page, "values_map_selection")
