@@ -605,6 +605,63 @@ def models_from_query(value: str | None) -> tuple[tuple[ModelProfile, ...], str 
         return DEFAULT_MODELS, f"The model table in the link could not be read ({exc}); showing the defaults."
 
 
+def personas_from_rows(rows: list[dict]) -> tuple[tuple[float, float], ...]:
+    """Persona positions from table rows {x, y}; raises ValueError on bad rows."""
+    out = []
+    for i, r in enumerate(rows, start=1):
+        try:
+            x, y = float(r["x"]), float(r["y"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"persona row {i}: x and y must both be numbers") from None
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError(f"persona row {i}: x and y must be finite numbers")
+        out.append((x, y))
+    if not out:
+        raise ValueError("the persona table is empty: add at least one persona position")
+    return tuple(out)
+
+
+def personas_to_rows(personas: tuple[tuple[float, float], ...]) -> list[dict]:
+    return [{"x": float(x), "y": float(y)} for x, y in personas]
+
+
+def personas_to_query(personas: tuple[tuple[float, float], ...]) -> str:
+    return json.dumps([[x, y] for x, y in personas], separators=(",", ":"))
+
+
+def personas_from_query(value: str | None) -> tuple[tuple[tuple[float, float], ...], str | None]:
+    """Persona positions from the URL value; (DEFAULT_PERSONAS, message) when missing or unreadable."""
+    if not value:
+        return DEFAULT_PERSONAS, None
+    try:
+        return personas_from_rows([{"x": r[0], "y": r[1]} for r in json.loads(value)]), None
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        return DEFAULT_PERSONAS, f"The persona table in the link could not be read ({exc}); showing the defaults."
+
+
+def params_to_json(p: StrategyParams) -> str:
+    """Every knob as one JSON string (a cache key; params_from_json reads it back exactly)."""
+    return json.dumps(
+        {
+            "models": [[m.name, m.center[0], m.center[1], m.spread] for m in p.models],
+            "personas": [list(x) for x in p.personas],
+            **{f: getattr(p, f) for f in ("temperature", "persona_pull", "nc_strength", "nc_radius", "prompt_spread")},
+            "noise_aspect": list(p.noise_aspect),
+        },
+        sort_keys=True,
+    )
+
+
+def params_from_json(text: str) -> StrategyParams:
+    d = json.loads(text)
+    return StrategyParams(
+        models=tuple(ModelProfile(n, (float(x), float(y)), float(sd)) for n, x, y, sd in d["models"]),
+        personas=tuple((float(x), float(y)) for x, y in d["personas"]),
+        noise_aspect=tuple(float(a) for a in d["noise_aspect"]),
+        **{f: float(d[f]) for f in ("temperature", "persona_pull", "nc_strength", "nc_radius", "prompt_spread")},
+    )
+
+
 # --------------------------------------------------------------------------------------------------
 # Pasted candidates: embedded, placed on the plane and scored.
 

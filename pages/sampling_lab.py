@@ -34,26 +34,14 @@ st.warning(
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _evaluate(strategy: str, n_prompts: int, k: int, seeds: tuple[int, ...], params_key: str, threshold: float):
-    params = _params_from_key(params_key)
+def _evaluate(strategy: str, n_prompts: int, k: int, seeds: tuple[int, ...], params_json: str, threshold: float):
+    params = sp.params_from_json(params_json)
     return dv.evaluate(strategy, n_prompts, k, list(seeds), params, threshold)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _score(texts: tuple[str, ...], threshold: float) -> dict:
     return sp.score_candidates(list(texts), threshold)
-
-
-def _params_key(p: sp.StrategyParams) -> str:
-    return "|".join(
-        [sp.models_to_query(p.models), repr(p.temperature), repr(p.nc_strength), repr(p.persona_pull)]
-    )
-
-
-def _params_from_key(key: str) -> sp.StrategyParams:
-    models_json, temp, nc, pull = key.split("|")
-    models, _ = sp.models_from_query(models_json)
-    return sp.StrategyParams(models=models, temperature=float(temp), nc_strength=float(nc), persona_pull=float(pull))
 
 
 # ---- knobs (every one bound to the URL) -------------------------------------------------------------
@@ -120,7 +108,40 @@ with st.expander("Model default positions (illustrative, editable)", expanded=Fa
     else:
         st.query_params["sl_models"] = sp.models_to_query(models)
 
-params = sp.StrategyParams(models=models, temperature=temperature, nc_strength=nc_strength, persona_pull=persona_pull)
+with st.expander("Persona positions (illustrative, editable)", expanded=False):
+    st.caption(
+        "Where each persona would pull an answer (x = self-expression, y = secular-rational). The persona strategy "
+        "gives candidate i the i-th persona (cycling) and moves the first model's default 'persona pull' of the way "
+        "toward it. Illustrative values, not measurements."
+    )
+    if "sl_personas_initial" not in st.session_state:
+        start_personas, url_problem = sp.personas_from_query(st.query_params.get("sl_personas"))
+        st.session_state["sl_personas_initial"] = sp.personas_to_rows(start_personas)
+        st.session_state["sl_personas_problem"] = url_problem
+    if st.session_state.get("sl_personas_problem"):
+        st.warning(st.session_state["sl_personas_problem"])
+    edited_personas = st.data_editor(
+        pl.DataFrame(st.session_state["sl_personas_initial"]),
+        num_rows="dynamic",
+        key="sl_personas_editor",
+        column_config={
+            "x": st.column_config.NumberColumn("x: self-expression", min_value=-1.5, max_value=1.5, step=0.05),
+            "y": st.column_config.NumberColumn("y: secular-rational", min_value=-1.5, max_value=1.5, step=0.05),
+        },
+    )
+    try:
+        personas = sp.personas_from_rows(edited_personas.to_dicts())
+    except ValueError as exc:
+        st.error(f"The persona table has a problem: {exc}. Using the default personas until it is fixed.")
+        personas = sp.DEFAULT_PERSONAS
+    if personas == sp.DEFAULT_PERSONAS:
+        st.query_params.pop("sl_personas", None)
+    else:
+        st.query_params["sl_personas"] = sp.personas_to_query(personas)
+
+params = sp.StrategyParams(
+    models=models, personas=personas, temperature=temperature, nc_strength=nc_strength, persona_pull=persona_pull
+)
 
 if not strategies:
     st.info("Pick at least one strategy above to see its candidate sets and metrics.")
@@ -129,7 +150,7 @@ strategies = [s for s in sp.STRATEGIES if s in strategies]
 
 # ---- metrics ---------------------------------------------------------------------------------------------
 seeds = tuple(range(int(n_seeds)))
-key = _params_key(params)
+key = sp.params_to_json(params)
 parts = []
 bar = st.progress(0.0, text="Evaluating strategies…")
 for i, s in enumerate(strategies):

@@ -274,3 +274,12 @@ def test_headline_sentence_is_computed_from_the_table():
     assert f"against {get('iid', 'coverage_traditional'):.0%}" in text
     assert f"{get('nc', 'coverage_traditional') / get('iid', 'coverage_traditional'):.1f}×" in text
     assert sp.headline(evaluate(["iid"], 50, 4, [0])) is None
+
+
+def test_params_and_personas_round_trip():
+    p = replace(sp.StrategyParams(), temperature=0.7, personas=((0.1, -0.9), (-1.2, 0.3)),
+                models=(sp.ModelProfile("a | b", (0.1, 0.2), 0.3),))
+    assert sp.params_from_json(sp.params_to_json(p)) == p
+    assert sp.personas_from_query(sp.personas_to_query(p.personas)) == (p.personas, None)
+    personas, problem = sp.personas_from_query("[[1]]")
+    assert personas == sp.DEFAULT_PERSONAS and "could not be read" in problem

@@ -94,3 +94,10 @@ def test_real_text_pool_on_a_database_without_embeddings_says_what_to_run(demo_d
     assert not at.exception
     assert at.toggle(key="sl_pool_on").value is True
     assert any("Not available on this database yet" in i.value for i in at.info)
+
+
+def test_personas_from_the_link_move_the_persona_strategy():
+    at = _app(sl_personas="[[0.0,-1.5]]", sl_pull="1.0")  # every persona draw centred deep on the traditional pole
+    assert not at.exception
+    table = _metric_table(at)
+    assert float(table.loc["coverage@k, traditional", "persona"].split()[0]) > 0.95
