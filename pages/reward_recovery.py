@@ -183,7 +183,9 @@ with right:
                     f"nearest **{name}** ({dist:.2f} away): its values are the ones a single reward represents.")
 st.caption(f"At {per} comparisons per annotator ({per * config.n_annotators:,} in all), mean over {len(seeds)} seed(s). "
            "Stars: the true (illustrative) group ideal points; lines join each group's recovered point to its truth. "
-           "A group's reward is the average of its members' rewards; its ideal point is that reward's optimum.")
+           "A group's reward is the average of its members' rewards; its ideal point is that reward's optimum. The "
+           "latent mixture is never told the groups: its point for a group blends the types that group's annotators "
+           "were assigned to.")
 
 # ---- learning curves ------------------------------------------------------------------------------------------------
 st.subheader("Learning curves")
