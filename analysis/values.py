@@ -699,12 +699,38 @@ def rescore_with_anchors(
 # --------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DensityGrid:
+    """Counts of points on a regular grid (aggregated on the server, so the browser draws bins, not points)."""
+
+    x: np.ndarray  # bin centres along x (nx,)
+    y: np.ndarray  # bin centres along y (ny,)
+    counts: np.ndarray  # (ny, nx)
+
+
+def density_grid(x: np.ndarray, y: np.ndarray, bins: int = 80, q: float = 0.995) -> DensityGrid:
+    """A 2-D histogram of the points over a square window holding the central ``q`` of them (symmetric about 0,
+    so the value axes' origin stays in the middle); points outside the window are left out of the bins."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    keep = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[keep], y[keep]
+    if not len(x):
+        return DensityGrid(np.zeros(0), np.zeros(0), np.zeros((0, 0)))
+    lim = float(max(np.quantile(np.abs(np.concatenate([x, y])), q), 1e-9)) * 1.02
+    edges = np.linspace(-lim, lim, bins + 1)
+    counts, xe, ye = np.histogram2d(x, y, bins=[edges, edges])
+    centres = (edges[:-1] + edges[1:]) / 2
+    return DensityGrid(centres, centres.copy(), counts.T)
+
+
 @dataclass
 class MapData:
     points: pl.DataFrame  # rid, comparison_id, letter, text_hash, prompt_hash, chosen, country, language, x, y, text, prompt, hover
     n_total: int
     sampled: bool
     llm: pl.DataFrame  # llm, synthetic, text_hash, prompt_hash, text, prompt, x, y, hover
+    grid: DensityGrid | None = None  # when drawn as a density: every point, binned
 
 
 def map_data(
@@ -729,8 +755,10 @@ def map_data(
         key = embeddings.model_key(model) if model else embeddings.DEFAULT_MODEL
         coords = projection.load_projection(con, key)
     pts = offered_points(con, filters, model, scores, coords)
+    grid = None
     if density:
-        sample = pts.with_row_index("rid").with_columns(
+        grid = density_grid(pts["x"].to_numpy(), pts["y"].to_numpy())
+        sample = pts.head(0).with_row_index("rid").with_columns(
             pl.lit(None, dtype=pl.String).alias("text"), pl.lit(None, dtype=pl.String).alias("prompt"),
             pl.lit("", dtype=pl.String).alias("hover"),
         )
@@ -748,7 +776,7 @@ def map_data(
     llm = llm.with_columns(
         pl.struct("text", "prompt").map_elements(lambda r: _hover(r, hover_chars), return_dtype=pl.String).alias("hover")
     ) if llm.height else llm.with_columns(pl.lit(None, dtype=pl.String).alias("hover"))
-    return MapData(sample, pts.height, sampled, llm)
+    return MapData(sample, pts.height, sampled, llm, grid)
 
 
 def _wrap(text: str, width: int = 60) -> str:

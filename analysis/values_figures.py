@@ -100,20 +100,22 @@ def candidates_figure(
     view: str = "iw",
     note: str | None = None,
     llm: pl.DataFrame | None = None,
-    density: bool = False,
+    grid=None,
     height: int = 620,
 ):
     """The candidate responses (one marker per offered candidate) coloured by ``by``; customdata holds the row id
-    (``rid``) so a selection maps back to rows. ``density``: a 2-D histogram of all points instead of markers.
+    (``rid``) so a selection maps back to rows. ``grid`` (analysis.values.DensityGrid): draw binned counts of all
+    points instead of markers.
     ``llm``: LLM responses overlaid (black symbols per LLM)."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    if density:
+    if grid is not None:
+        z = np.where(grid.counts > 0, grid.counts, np.nan)  # empty bins stay blank
         fig.add_trace(
-            go.Histogram2d(
-                x=points["x"].to_numpy(), y=points["y"].to_numpy(), nbinsx=60, nbinsy=60,
-                colorscale="Blues", colorbar=dict(title="responses"), hovertemplate="%{z} responses<extra></extra>",
+            go.Heatmap(
+                x=grid.x, y=grid.y, z=z, colorscale="Blues", colorbar=dict(title="responses", thickness=12),
+                hovertemplate="%{z:.0f} responses<extra></extra>", hoverongaps=False,
             )
         )
     else:
@@ -144,13 +146,18 @@ def candidates_figure(
             )
         )
     if view == "iw":
-        limit = plane_limit(points["x"].to_numpy(), points["y"].to_numpy(), None if llm is None else llm["x"].to_numpy(), None if llm is None else llm["y"].to_numpy())
+        xs = [points["x"].to_numpy(), points["y"].to_numpy()]
+        if grid is not None and len(grid.x):
+            xs += [grid.x, grid.y]
+        if llm is not None:
+            xs += [llm["x"].to_numpy(), llm["y"].to_numpy()]
+        limit = plane_limit(*xs)
         _iw_axes(fig, limit)
     else:
         fig.update_xaxes(title_text="UMAP 1", showticklabels=False, zeroline=False)
         fig.update_yaxes(title_text="UMAP 2", showticklabels=False, zeroline=False)
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=40 if note else 10, b=10), dragmode="select" if not density else "zoom",
+        height=height, margin=dict(l=10, r=10, t=40 if note else 10, b=10), dragmode="select" if grid is None else "zoom",
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, title=None),
         title=dict(text=note, font=dict(size=12, color="#555"), x=0.01, y=0.995) if note else None,
     )

@@ -126,13 +126,14 @@ with left:
         st.info("No responses match the filters. Widen them in the sidebar.")
     else:
         if render == "density":
-            note = f"Density of all {md.n_total:,} offered responses (2-D histogram; LLM answers overlaid)"
+            note = (f"Density of all {md.n_total:,} offered responses (counts in bins; LLM answers overlaid); "
+                    "choose Points to select and read them")
         elif md.sampled:
             note = (f"Showing a sample of {md.points.height:,} of {md.n_total:,} offered responses "
                     f"(stratified by {F.COLOR_LABELS[color_by]}, seeded); choose Density to see all")
         else:
             note = f"All {md.n_total:,} offered responses"
-        fig = F.candidates_figure(md.points, color_by, view, note, md.llm, density=render == "density")
+        fig = F.candidates_figure(md.points, color_by, view, note, md.llm, grid=md.grid)
         event = st.plotly_chart(fig, key="vm_map_chart", on_select="rerun", selection_mode=("box", "lasso"),
                                 config={**widgets.chart_config("values map"), "modeBarButtonsToRemove": []},
                                 alt="Scatter of candidate responses on the value plane")

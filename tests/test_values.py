@@ -318,3 +318,17 @@ def test_offered_points_and_people_data_on_the_demo(demo_db):
     assert md.sampled and md.points.height <= 500 and md.n_total == pts.height
     assert md.points["text"].null_count() == 0 and md.points["prompt"].null_count() == 0
     assert md.llm.height > 0 and md.llm["synthetic"].all()
+
+
+def test_density_grid_bins_every_point_in_a_symmetric_window():
+    rng = np.random.default_rng(2)
+    pts = rng.normal(0.3, 0.5, size=(5000, 2))
+    g = V.density_grid(pts[:, 0], pts[:, 1], bins=40, q=1.0)
+    assert g.counts.shape == (40, 40)
+    assert g.counts.sum() == 5000  # q=1: the window holds every point
+    assert g.x[0] == pytest.approx(-g.x[-1])  # centred on the origin
+    # counts are (y, x): the row of the largest y holds points with large y
+    top = pts[pts[:, 1] > g.y[-1] - (g.y[1] - g.y[0]) / 2]
+    assert g.counts[-1].sum() == len(top)
+    g2 = V.density_grid(pts[:, 0], pts[:, 1], bins=40, q=0.9)
+    assert g2.counts.sum() < 5000

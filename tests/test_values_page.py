@@ -76,6 +76,8 @@ def test_view_colour_and_frame_come_from_the_url(scored_demo_db, monkeypatch):
     assert (table["kind"] == "people: mean chosen position").any()
     at.segmented_control(key="vm_render").set_value("Density").run()
     assert not at.exception, at.exception
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any('"type":"heatmap"' in s.replace(" ", "") for s in specs)  # binned on the server, not raw points
 
 
 def test_missing_pipeline_names_the_commands_and_loads_no_model(demo_db, monkeypatch):
