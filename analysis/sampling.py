@@ -230,6 +230,12 @@ def models_to_rows(models: tuple[ModelProfile, ...]) -> list[dict]:
 # Real texts: choose k candidates from a pool of embedded, placed responses.
 
 POOL_METHODS: tuple[str, ...] = ("random", "nearest", "farthest", "dpp")
+POOL_METHOD_SHORT: dict[str, str] = {
+    "random": "at random",
+    "nearest": "nearest to the model",
+    "farthest": "farthest-point",
+    "dpp": "greedy DPP",
+}
 POOL_METHOD_LABELS: dict[str, str] = {
     "random": "k at random (like independent sampling)",
     "nearest": "k nearest to the target (a model's default position)",
@@ -893,10 +899,43 @@ def load_pool(con, source: str = "candidates", model: str | None = None, scores=
 
 
 def evaluate_pool_db(con, source: str, k: int, seeds: int | list[int], threshold: float | None = None,
-                     model: str | None = None):
+                     model: str | None = None, target: tuple[float, float] | None = None):
     """load_pool then evaluate_pool with every method: the page's real-text table (callable through ui.db.cached)."""
     pool, emb = load_pool(con, source, model)
-    return evaluate_pool(pool, emb, k, POOL_METHODS, seeds, threshold)
+    return evaluate_pool(pool, emb, k, POOL_METHODS, seeds, threshold, target=target)
+
+
+def pool_examples(pool, embeddings: np.ndarray, k: int, n_examples: int, seed: int,
+                  target: tuple[float, float] | None = None, min_pool: int | None = None) -> dict:
+    """A few prompts' selections, for drawing: {"prompt_hashes": [...], "pool": [(m, 2) positions per prompt],
+    "sets": {method: (n_examples, k, 2)}}. The prompts are drawn at random (by seed) among those with enough
+    responses; every method chooses from the same prompts."""
+    import polars as pl
+
+    from analysis.schema import AXIS_X, AXIS_Y
+
+    need = max(int(k) + 1, 2 * int(k) if min_pool is None else int(min_pool))
+    groups = (
+        pool.with_row_index("_row").group_by("prompt_hash", maintain_order=True).agg(pl.col("_row"))
+        .filter(pl.col("_row").list.len() >= need).sort("prompt_hash")
+    )
+    if groups.height == 0:
+        raise PoolUnavailable(f"no prompt has at least {need} responses with an embedding and a position")
+    rng = np.random.default_rng(int(seed))
+    pick = np.sort(rng.choice(groups.height, size=min(int(n_examples), groups.height), replace=False))
+    pos = pool.select(AXIS_X, AXIS_Y).to_numpy().astype(float)
+    emb = np.asarray(embeddings, dtype=float)
+    rows = [np.asarray(groups["_row"][int(i)].to_list(), dtype=np.int64) for i in pick]
+    sets = {
+        m: np.stack([pos[r[select_from_pool(m, emb[r], pos[r], k, rng, target)]] for r in rows]) for m in POOL_METHODS
+    }
+    return {"prompt_hashes": [groups["prompt_hash"][int(i)] for i in pick], "pool": [pos[r] for r in rows], "sets": sets}
+
+
+def pool_examples_db(con, source: str, k: int, n_examples: int, seed: int, model: str | None = None,
+                     target: tuple[float, float] | None = None) -> dict:
+    pool, emb = load_pool(con, source, model)
+    return pool_examples(pool, emb, k, n_examples, seed, target)
 
 
 def _stored_vectors(con, model: str | None, hashes: list[str]) -> np.ndarray:

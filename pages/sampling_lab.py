@@ -231,8 +231,11 @@ if run_pool:
     else:
         with st.spinner("Choosing k responses per prompt with each method…"):
             try:
+                target = tuple(float(v) for v in models[0].center)
                 pool_df = uidb.cached(sp.evaluate_pool_db, source or "candidates", int(k), list(range(int(n_seeds))),
-                                      float(threshold))
+                                      float(threshold), None, target)
+                pool_ex = uidb.cached(sp.pool_examples_db, source or "candidates", int(k), int(n_examples),
+                                      int(example_seed), None, target)
             except sp.PoolUnavailable as exc:
                 st.info(f"Not available on this database yet: {exc}.")
         if pool_df is not None:
@@ -244,6 +247,20 @@ if run_pool:
             )
             st.download_button("Download the real-text table (CSV)", pool_df.write_csv(),
                                file_name=f"sampling_lab_pool_{source}_k{k}.csv", mime="text/csv", key="sl_pool_download")
+            st.plotly_chart(
+                example_sets_figure(
+                    pool_ex["sets"],
+                    {m: f"{m}: {sp.POOL_METHOD_SHORT[m]}" for m in sp.POOL_METHODS},
+                    [(f"{models[0].name}: target of 'nearest'", target)],
+                    float(threshold),
+                ),
+                key="sl_pool_examples_chart",
+                config=chart_config("sampling lab real-text example sets"),
+            )
+            st.caption(
+                f"{len(pool_ex['prompt_hashes'])} prompts drawn at random (example seed); each colour is one prompt's "
+                "k chosen responses, placed by the value-axis scorer. Every method chooses from the same prompts."
+            )
 
 # ---- paste your own ------------------------------------------------------------------------------------------
 st.subheader("Paste your own candidates")

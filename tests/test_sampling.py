@@ -283,3 +283,15 @@ def test_params_and_personas_round_trip():
     assert sp.personas_from_query(sp.personas_to_query(p.personas)) == (p.personas, None)
     personas, problem = sp.personas_from_query("[[1]]")
     assert personas == sp.DEFAULT_PERSONAS and "could not be read" in problem
+
+
+def test_pool_examples_draw_every_method_from_the_same_prompts():
+    pool, emb = _pool_frame()
+    ex = sp.pool_examples(pool, emb, k=4, n_examples=3, seed=1, target=(0.5, 0.4))
+    assert len(ex["prompt_hashes"]) == 3 and len(ex["pool"]) == 3
+    assert set(ex["sets"]) == set(sp.POOL_METHODS)
+    for m, sets in ex["sets"].items():
+        assert sets.shape == (3, 4, 2)
+        for chosen, available in zip(sets, ex["pool"]):  # every chosen point comes from that prompt's pool
+            assert all(np.any(np.all(np.isclose(available, pt), axis=1)) for pt in chosen), m
+    assert np.all(np.linalg.norm(ex["sets"]["nearest"] - np.array([0.5, 0.4]), axis=-1) < 0.3)
