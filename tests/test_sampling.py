@@ -295,3 +295,15 @@ def test_pool_examples_draw_every_method_from_the_same_prompts():
         for chosen, available in zip(sets, ex["pool"]):  # every chosen point comes from that prompt's pool
             assert all(np.any(np.all(np.isclose(available, pt), axis=1)) for pt in chosen), m
     assert np.all(np.linalg.norm(ex["sets"]["nearest"] - np.array([0.5, 0.4]), axis=-1) < 0.3)
+
+
+def test_cli_bad_input_and_readable_table(capsys):
+    from analysis.__main__ import main
+
+    assert main(["sample", "--nc-strength", "2"]) == 2
+    assert "nc_strength must lie in [0, 1]" in capsys.readouterr().err
+    assert main(["sample", "--pool", "candidates", "--db", "/nonexistent/x.duckdb"]) == 2
+    assert "no database at" in capsys.readouterr().err
+    assert main(["sample", "--strategy", "multi", "--prompts", "200", "--seeds", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "ILLUSTRATIVE" in out and "coverage@k, traditional" in out and "[" in out  # intervals over 3 seeds
