@@ -276,3 +276,31 @@ def test_synthetic_llms_land_in_the_secular_self_expression_corner_once_scored(s
     q = V.quadrant_share(offered, llm)
     assert q.quadrant == (1, 1)
     assert q.llm_share > q.offered_share + 0.15, q
+
+
+def test_cli_validates_loads_embeds_only_the_new_texts_and_scores(scored_demo_db, tmp_path):
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(scored_demo_db, db)
+    con = duckdb.connect(str(db), read_only=True)
+    prompts = [r[0] for r in con.execute("SELECT text FROM prompts ORDER BY prompt_hash LIMIT 2").fetchall()]
+    con.close()
+    answers = tmp_path / "answers.csv"
+    answers.write_bytes(_csv([["cli-model", prompts[0], "Tradition and faith should guide you here."],
+                              ["cli-model", prompts[1], "Choose what lets you grow, whatever others expect."]]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis", "llm", "--db", str(db), "--csv", str(answers), "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert out["loaded"] == 2
+    assert out["pipeline"]["embed"]["embedded"] == 2  # everything else came from the cache
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        from analysis import axes
+
+        scores = axes.load_axis_scores(con)
+        hashes = [r[0] for r in con.execute("SELECT text_hash FROM llm_responses WHERE model = 'cli-model'").fetchall()]
+    finally:
+        con.close()
+    assert set(hashes) <= set(scores["text_hash"].to_list())
