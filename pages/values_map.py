@@ -211,7 +211,8 @@ st.plotly_chart(fig2, key="vm_people_chart", config=widgets.chart_config("people
                 alt="People per country and LLMs on the value plane")
 st.caption(
     f"{pdata.people.height:,} people with at least 3 scored choices; one dot each, 95% covariance ellipse and "
-    "centroid per country. Black symbols: each LLM's mean position."
+    "centroid per country. Black symbols: each LLM's mean position. The sidebar filters apply to people and their "
+    "choices; LLM answers are never filtered."
 )
 with st.expander("How to read this", expanded=False):
     st.markdown(
