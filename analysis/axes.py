@@ -380,7 +380,7 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def score_db(db_path: str | Path, model: Any = None, anchors: Any = None, progress: Any = None) -> dict:
+def score_db(db_path: str | Path | duckdb.DuckDBPyConnection, model: Any = None, anchors: Any = None, progress: Any = None) -> dict:
     """Score every embedded text (candidates, prompts, llm_responses) from its stored vector and write
     ``axis_scores`` and ``axis_validity`` for (model, anchors_version), replacing an earlier run of the same pair.
     Returns {"model", "anchors_version", "scored", "not_embedded", "validity": [rows], "seconds"}."""
@@ -388,7 +388,7 @@ def score_db(db_path: str | Path, model: Any = None, anchors: Any = None, progre
     key = E.model_key(model)
     a = _as_anchors(anchors)
     version = anchors_version(a)
-    con = duckdb.connect(str(db_path))
+    con, owned = E.open_db(db_path)
     try:
         if not E._table_exists(con, E.T_EMBEDDINGS):
             raise LookupError(f"No embeddings in {db_path}: run `python -m analysis embed --db {db_path} --model {key}` first.")
@@ -455,7 +455,8 @@ def score_db(db_path: str | Path, model: Any = None, anchors: Any = None, progre
             "seconds": round(time.perf_counter() - start, 3),
         }
     finally:
-        con.close()
+        if owned:
+            con.close()
 
 
 def _pick_run(con: duckdb.DuckDBPyConnection, model: Any, anchors_version_: str | None) -> tuple[str, str] | None:

@@ -389,6 +389,14 @@ def embed_texts(
 # --------------------------------------------------------------------------------------------------
 
 
+def open_db(db: str | Path | duckdb.DuckDBPyConnection) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """A writable connection for a path (owned: the caller closes it), or the given connection as it is (for a
+    process that already holds the database open, e.g. the app)."""
+    if isinstance(db, duckdb.DuckDBPyConnection):
+        return db, False
+    return duckdb.connect(str(db)), True
+
+
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     rows = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
@@ -438,7 +446,7 @@ def _insert(con: duckdb.DuckDBPyConnection, key: str, hashes: list[str], vectors
 
 
 def embed_db(
-    db_path: str | Path,
+    db_path: str | Path | duckdb.DuckDBPyConnection,
     model: Any = None,
     batch_size: int = 64,
     device: str | None = None,
@@ -453,7 +461,7 @@ def embed_db(
     """
     start = time.perf_counter()
     key = model_key(model)
-    con = duckdb.connect(str(db_path))
+    con, owned = open_db(db_path)
     try:
         ensure_table(con)
         sources = text_sources_sql(con)
@@ -497,7 +505,8 @@ def embed_db(
         summary["seconds"] = round(time.perf_counter() - start, 3)
         return summary
     finally:
-        con.close()
+        if owned:
+            con.close()
 
 
 def load_embeddings(

@@ -121,7 +121,7 @@ class _Stages:
 
 
 def project_db(
-    db_path: str | Path,
+    db_path: str | Path | duckdb.DuckDBPyConnection,
     model: Any = None,
     n_neighbors: int = 15,
     min_dist: float = 0.1,
@@ -141,7 +141,7 @@ def project_db(
     start = time.perf_counter()
     key = E.model_key(model)
     params = _params(n_neighbors, min_dist, seed)
-    con = duckdb.connect(str(db_path))
+    con, owned = E.open_db(db_path)
     try:
         if not E._table_exists(con, E.T_EMBEDDINGS):
             raise LookupError(f"No embeddings in {db_path}: run `python -m analysis embed --db {db_path} --model {key}` first.")
@@ -228,7 +228,8 @@ def project_db(
             "seconds": round(time.perf_counter() - start, 3),
         }
     finally:
-        con.close()
+        if owned:
+            con.close()
 
 
 def projection_info(con: duckdb.DuckDBPyConnection, model: Any = None) -> dict | None:

@@ -167,10 +167,12 @@ def test_llm_responses_are_embedded_when_the_table_exists(embedded_db):
     con.execute(
         "INSERT INTO llm_responses VALUES ('m', 'p', ?, ?, true)", [hashlib.md5(text.encode()).hexdigest(), text]
     )
-    con.close()
-    summary = E.embed_db(embedded_db, batch_size=BATCH, progress=None)
+    # an open connection (as the app holds one) is used as it is and left open
+    summary = E.embed_db(con, batch_size=BATCH, progress=None)
     assert summary["total"] == N_CANDIDATES + N_PROMPTS + 1
     assert summary["embedded"] == 1 and summary["cached"] == N_CANDIDATES + N_PROMPTS
+    assert con.execute("SELECT count(*) FROM embeddings").fetchall()[0][0] == summary["total"]
+    con.close()
 
 
 def test_model_names_resolve_to_the_bundled_default():
