@@ -618,6 +618,28 @@ def validity_notes(validity: pl.DataFrame) -> list[tuple[str, str]]:
     return notes
 
 
+def country_notes(validity: pl.DataFrame, countries: list[str] | tuple[str, ...] = schema.COUNTRIES) -> list[str]:
+    """For people drawn per country: the countries whose language the model places poorly on an axis
+    (people choose among texts in their own language, so their positions inherit that weakness)."""
+    notes = []
+    if validity.height == 0:
+        return notes
+    acc = {(r["axis"], r["language"]): r["accuracy"] for r in validity.iter_rows(named=True)}
+    for country in countries:
+        lang = schema.COUNTRY_LANG.get(country)
+        weak = [
+            f"{AXIS_NAMES[a]} {acc[(a, lang)]:.0%}"
+            for a in (X, Y)
+            if (a, lang) in acc and acc[(a, lang)] is not None and acc[(a, lang)] < WEAK_ACCURACY
+        ]
+        if weak:
+            notes.append(
+                f"{country}: its people chose among {schema.LANGUAGE_NAMES.get(lang, lang)} texts, which this model "
+                f"places weakly ({'; '.join(weak)} anchor accuracy). Read {country}'s cloud as rough."
+            )
+    return notes
+
+
 def anchors_digest(anchors: dict | None) -> str:
     """A short stable key for an anchor set (for caches and labels)."""
     import hashlib

@@ -214,6 +214,9 @@ st.caption(
     "centroid per country. Black symbols: each LLM's mean position. The sidebar filters apply to people and their "
     "choices; LLM answers are never filtered."
 )
+weak_countries = V.country_notes(validity)
+if weak_countries:
+    st.warning("\n".join(f"- {t}" for t in weak_countries))
 with st.expander("How to read this", expanded=False):
     st.markdown(
         """

@@ -332,3 +332,17 @@ def test_density_grid_bins_every_point_in_a_symmetric_window():
     assert g.counts[-1].sum() == len(top)
     g2 = V.density_grid(pts[:, 0], pts[:, 1], bins=40, q=0.9)
     assert g2.counts.sum() < 5000
+
+
+def test_validity_notes_and_country_notes_name_weak_languages():
+    validity = pl.DataFrame(
+        {"axis": ["self_expression", "secular", "self_expression", "secular", "self_expression"],
+         "language": ["en", "en", "hi", "hi", "all"], "accuracy": [0.9, 0.85, 0.55, 0.65, 0.8], "n": [30] * 5}
+    )
+    notes = V.validity_notes(validity)
+    assert [lv for lv, _ in notes] == ["error", "warning"]
+    assert "don't read Hindi positions as findings" in notes[0][1]
+    assert "Hindi" in notes[1][1] and "traditional / secular-rational" in notes[1][1]
+    countries = V.country_notes(validity)
+    assert len(countries) == 1 and countries[0].startswith("India:")
+    assert V.validity_notes(validity.head(0)) == [] and V.country_notes(validity.head(0)) == []
