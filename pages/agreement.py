@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-import plotly.express as px
 import polars as pl
 import streamlit as st
 
 from analysis import agreement as A
+from analysis import dashboard_figures as F
 from analysis import queries as Q
 from ui import db, sidebar, state, widgets
 
@@ -63,9 +63,7 @@ m[3].metric(
 # ---- distributions ----------------------------------------------------------------------------------------------
 left, right = st.columns(2)
 with left:
-    fig = px.histogram(table, x="entropy_bits", nbins=30,
-                       labels={"entropy_bits": "Entropy of chosen texts (bits)"})  # fmt: skip
-    fig.update_layout(height=320, margin=dict(t=30, b=10), yaxis_title="Prompts")
+    fig = F.histogram(table["entropy_bits"], "Entropy of chosen texts (bits)", "Prompts", nbins=30)
     widgets.chart(
         fig, "agreement_entropy",
         "Reading: each prompt's spread of choices over its candidate texts; further right = more contested "
@@ -77,9 +75,7 @@ with right:
     if countries.is_empty():
         st.info("No country has enough choices of any prompt for a per-country view; lower the minimum.")
     else:
-        fig = px.box(countries, x="country", y="top1_share", points="all",
-                     labels={"top1_share": "Top-1 share within the country", "country": "Country"})  # fmt: skip
-        fig.update_layout(height=320, margin=dict(t=30, b=10), yaxis_tickformat=".0%")
+        fig = F.box_by_country(countries, "top1_share", "Top-1 share within the country")
         widgets.chart(
             fig, "agreement_top1_by_country",
             f"Reading: per prompt (points), the share of a country's choices that went to its most-chosen text; "
@@ -89,12 +85,7 @@ with right:
 
 pairs = views["pairs"]
 if not pairs.is_empty():
-    order = sorted(set(pairs["c1"].to_list()))
-    heat = pairs.pivot(on="c2", index="c1", values="mean_jsd").sort("c1")
-    z = [[row.get(c) for c in order] for row in heat.iter_rows(named=True)]
-    fig = px.imshow(z, x=order, y=heat["c1"].to_list(), zmin=0, zmax=1, color_continuous_scale="Reds",
-                    text_auto=".2f", labels={"color": "mean JSD"}, aspect="auto")  # fmt: skip
-    fig.update_layout(height=340, margin=dict(t=30, b=10))
+    fig = F.jsd_heatmap(pairs)
     widgets.chart(
         fig, "agreement_jsd_between_countries",
         "Reading: mean Jensen–Shannon divergence of two countries' chosen-text distributions over the prompts both "
@@ -176,15 +167,7 @@ if prompt_hash:
         f"{t['country']}: {t['choices']} ({t['annotators']} annotators)" for t in totals.iter_rows(named=True)))
     chosen_any = cands.filter(pl.col("chosen") > 0)
     if chosen_any.height and share_cols:
-        long = chosen_any.with_row_index("rank", offset=1).with_columns(
-            label=pl.format("#{} {}", pl.col("rank"), pl.col("text").str.slice(0, 60))
-        ).unpivot(index=["label"], on=share_cols, variable_name="country", value_name="share")
-        fig = px.bar(long, x="share", y="label", color="country", barmode="group", orientation="h",
-                     labels={"share": "Share of the country's choices", "label": "Candidate text"})  # fmt: skip
-        fig.update_layout(height=max(300, 28 * chosen_any.height * max(1, len(share_cols)) // 2 + 80),
-                          margin=dict(t=30, b=10), xaxis_tickformat=".0%",
-                          yaxis={"categoryorder": "array", "categoryarray": long["label"].unique(maintain_order=True)
-                                 .to_list()[::-1]})  # fmt: skip
+        fig = F.candidate_share_bars(chosen_any, share_cols)
         widgets.chart(
             fig, f"prompt_{prompt_hash[:8]}_shares",
             "Reading: for each chosen candidate text, the share of each country's choices that went to it "

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
-import plotly.express as px
 import streamlit as st
 
+from analysis import dashboard_figures as F
 from analysis import queries as Q
-from analysis import schema as S
 from ui import db, sidebar, state, widgets
 
 state.own_page("ov_")
@@ -43,12 +42,7 @@ measure = st.segmented_control(
 )  # fmt: skip
 measure = measure or "comparisons"
 state.write("ov_measure", measure, default="comparisons")
-fig = px.bar(
-    by_cl.with_columns(language_name=by_cl["language"].replace_strict(S.LANGUAGE_NAMES, default=by_cl["language"])),
-    x="country", y=measure, color="language_name", barmode="stack",
-    labels={"language_name": "Assigned language", "country": "Annotator country", measure: measure.capitalize()},
-)  # fmt: skip
-fig.update_layout(height=360, margin=dict(t=30, b=10))
+fig = F.country_language_bars(by_cl, measure)
 widgets.chart(
     fig, "by_country_language",
     f"Reading: bar height = {measure} per annotator country; colours split it by the language the conversation "
@@ -66,12 +60,7 @@ tabs = st.tabs(dims)
 for tab, dim in zip(tabs, dims, strict=True):
     with tab:
         sub = demo.filter(demo["dimension"] == dim)
-        fig = px.bar(sub, x="annotators", y="value", orientation="h", text="share",
-                     labels={"value": dim, "annotators": "Annotators"})  # fmt: skip
-        fig.update_traces(texttemplate="%{text:.0%}")
-        fig.update_layout(
-            height=max(220, 34 * sub.height + 60), margin=dict(t=10, b=10), yaxis={"categoryorder": "total ascending"}
-        )
+        fig = F.share_bars_h(sub, dim)
         widgets.chart(
             fig, f"demographics_{dim}",
             f"Reading: how many distinct annotators (under the filters) gave each {dim.lower()} answer; "
@@ -86,10 +75,8 @@ st.header("Effort per annotator and per conversation")
 left, right = st.columns(2)
 with left:
     per_ann = db.cached(Q.conversations_per_annotator, filters)
-    median = float(per_ann["conversations"].median())
-    fig = px.histogram(per_ann, x="conversations", nbins=40, labels={"conversations": "Conversations per annotator"})
-    fig.add_vline(x=median, line_dash="dash", annotation_text=f"median {median:g}")
-    fig.update_layout(height=320, margin=dict(t=30, b=10), yaxis_title="Annotators")
+    median = float(per_ann["conversations"].median()) if per_ann.height else 0.0
+    fig = F.histogram(per_ann["conversations"], "Conversations per annotator", "Annotators")
     widgets.chart(
         fig, "conversations_per_annotator",
         f"Reading: most annotators did a few conversations, some many; the dashed line is the median ({median:g}).",
@@ -99,10 +86,7 @@ with left:
         widgets.table(per_ann, "conversations_per_annotator", key="ov_per_annotator_table")
 with right:
     turns = db.cached(Q.turns_per_conversation, filters)
-    fig = px.bar(turns, x="turns", y="conversations", text="share",
-                 labels={"turns": "Turns in the conversation", "conversations": "Conversations"})  # fmt: skip
-    fig.update_traces(texttemplate="%{text:.0%}")
-    fig.update_layout(height=320, margin=dict(t=30, b=10), xaxis=dict(dtick=1))
+    fig = F.count_bars(turns, "turns", "conversations", "Turns in the conversation", "Conversations")
     widgets.chart(
         fig, "turns_per_conversation",
         "Reading: a conversation has up to four turns (four candidates, one choice each); counts only the turns "
@@ -115,10 +99,7 @@ with right:
 # ---- feedback ---------------------------------------------------------------------------------------------------
 st.header("Written feedback")
 fb = db.cached(Q.feedback_share, filters)
-fig = px.line(fb, x="turn", y="share", color="country", markers=True,
-              labels={"share": "Share of turns with feedback", "turn": "Turn", "country": "Country"})  # fmt: skip
-fig.update_layout(height=320, margin=dict(t=30, b=10), yaxis_tickformat=".0%", xaxis=dict(dtick=1),
-                  yaxis_rangemode="tozero")  # fmt: skip
+fig = F.feedback_lines(fb)
 widgets.chart(
     fig, "feedback_share",
     "Reading: of the turns in each country, the share where the annotator also wrote why they chose (the release "
@@ -131,12 +112,7 @@ with st.expander("Table: feedback by country and turn"):
 # ---- position bias ----------------------------------------------------------------------------------------------
 st.header("Position bias of choices")
 pb = db.cached(Q.position_bias, filters)
-fig = px.bar(pb, x="chosen", y="share", facet_col="country", facet_col_wrap=6, text="share",
-             labels={"chosen": "Position chosen", "share": "Share of choices"})  # fmt: skip
-fig.update_traces(texttemplate="%{text:.0%}")
-fig.add_hline(y=0.25, line_dash="dash", line_color="grey")
-fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-fig.update_layout(height=340, margin=dict(t=40, b=10), yaxis_tickformat=".0%")
+fig = F.position_bias_bars(pb)
 widgets.chart(
     fig, "position_bias",
     "Reading: with four candidates shown in random order, an unbiased annotator picks each position 25% of the "
