@@ -408,7 +408,7 @@ def validate_upload(file_bytes: bytes, filename: str, con: duckdb.DuckDBPyConnec
         unknown = [p for _, _, p, pr in problems if "not one of this dataset's prompts" in pr]
         if unknown:
             names = "; ".join(f"'{p}'" for p in list(dict.fromkeys(unknown))[:5])
-            result.errors.append(f"Unknown prompts include {names}. Copy the prompts exactly from the dataset (Prompts page or the prompts table).")
+            result.errors.append(f"Unknown prompts include {names}. Copy the prompts exactly from the dataset (the Values map page offers them as a CSV to fill in; or query the prompts table).")
         result.errors.append(f"Nothing was loaded from {filename}: fix the {len(problems)} listed row{'s' if len(problems) > 1 else ''} and upload the file again.")
         return result
 
