@@ -72,7 +72,7 @@ def rewards(theta: np.ndarray, features: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ core solver
-def _log_softmax(u: np.ndarray) -> np.ndarray:
+def log_softmax(u: np.ndarray) -> np.ndarray:
     m = u.max(axis=-1, keepdims=True)
     return u - m - np.log(np.exp(u - m).sum(axis=-1, keepdims=True))
 
@@ -103,13 +103,13 @@ class _Problem:
 
     def per_block_objective(self, theta: np.ndarray) -> np.ndarray:
         u = np.einsum("nkd,nd->nk", self.phi, theta[self.group])
-        nll = -_log_softmax(u)[np.arange(self.n), self.chosen]
+        nll = -log_softmax(u)[np.arange(self.n), self.chosen]
         prior = 0.5 * self.prec * np.sum((theta - self.mu) ** 2, axis=1)
         return np.asarray(self.S @ nll).ravel() + prior
 
     def terms(self, theta: np.ndarray, hessian: bool = False):
         u = np.einsum("nkd,nd->nk", self.phi, theta[self.group])
-        logp = _log_softmax(u)
+        logp = log_softmax(u)
         p = np.exp(logp)
         nll = -logp[np.arange(self.n), self.chosen]
         mean_phi = np.einsum("nk,nkd->nd", p, self.phi)
@@ -222,16 +222,6 @@ def fit_mnl(
         theta = new
         f, g, h = prob.terms(theta, hessian=True)
     return MNLFit(theta, float(f.sum()), it, converged)
-
-
-def choice_log_probs(theta: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """Log choice probabilities (n, k) for one reward per observation theta (n, d) or a shared one (d,)."""
-    theta = np.asarray(theta, dtype=float)
-    if theta.ndim == 1:
-        u = phi @ theta
-    else:
-        u = np.einsum("nkd,nd->nk", phi, theta)
-    return _log_softmax(u)
 
 
 # ------------------------------------------------------------------------------------------------ the models
@@ -436,10 +426,3 @@ def fit_mixture(
             converged = bool(res.success)
     pi = resp.mean(0)
     return MixtureFit(theta.copy(), pi, resp, ll, it, converged)
-
-
-def mixture_log_probs(fit: MixtureFit, weights: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """Log P(choice) (n, k) under the mixture with per-observation type weights (n, K)."""
-    logp = _log_softmax(np.einsum("nkd,jd->njk", phi, fit.theta))  # (n, K, k)
-    p = np.einsum("nj,njk->nk", weights, np.exp(logp), optimize=True)
-    return np.log(np.maximum(p, 1e-300))

@@ -246,7 +246,7 @@ def fit_models(config: SimConfig, data: Dataset, n_per: int, rng: np.random.Gene
 
     def shared(theta_g: np.ndarray, index: np.ndarray):
         def f(tphi):
-            lp = rm._log_softmax(np.einsum("tkd,gd->gtk", tphi, theta_g))  # (G, T, k)
+            lp = rm.log_softmax(np.einsum("tkd,gd->gtk", tphi, theta_g))  # (G, T, k)
             return lp[index]
         return f
 
@@ -269,7 +269,7 @@ def fit_models(config: SimConfig, data: Dataset, n_per: int, rng: np.random.Gene
         th = toward_pooled if cond is None else rm.fit_per_annotator(phi, chosen, ann, A, prior, config.shrinkage)
         ann_theta["per_annotator"] = th
         group_theta["per_annotator"] = _group_mean(th, data.ann_group, G)
-        ann_logp["per_annotator"] = lambda tphi, th=th: rm._log_softmax(np.einsum("tkd,ad->atk", tphi, th))
+        ann_logp["per_annotator"] = lambda tphi, th=th: rm.log_softmax(np.einsum("tkd,ad->atk", tphi, th))
     if "mixture" in models:
         mix = rm.fit_mixture(phi, chosen, ann, A, config.components, rng, init_theta=toward_pooled)
         ann_theta["mixture"] = mix.resp @ mix.theta
@@ -277,7 +277,7 @@ def fit_models(config: SimConfig, data: Dataset, n_per: int, rng: np.random.Gene
         group_theta["mixture"] = group_w @ mix.theta
 
         def mix_logp(tphi, mix=mix):
-            p = np.exp(rm._log_softmax(np.einsum("tkd,jd->jtk", tphi, mix.theta)))  # (K, T, k)
+            p = np.exp(rm.log_softmax(np.einsum("tkd,jd->jtk", tphi, mix.theta)))  # (K, T, k)
             return np.log(np.maximum(np.einsum("aj,jtk->atk", mix.resp, p, optimize=True), 1e-300))
 
         ann_logp["mixture"] = mix_logp
