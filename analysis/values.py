@@ -730,20 +730,31 @@ class DensityGrid:
     counts: np.ndarray  # (ny, nx)
 
 
-def density_grid(x: np.ndarray, y: np.ndarray, bins: int = 80, q: float = 0.995) -> DensityGrid:
-    """A 2-D histogram of the points over a square window holding the central ``q`` of them (symmetric about 0,
-    so the value axes' origin stays in the middle); points outside the window are left out of the bins."""
+def density_grid(x: np.ndarray, y: np.ndarray, bins: int = 80, q: float = 0.995, symmetric: bool = True) -> DensityGrid:
+    """A 2-D histogram of the points. ``symmetric`` (the value axes): a square window about 0 holding the central
+    ``q`` of the coordinates, so the origin stays in the middle; otherwise (UMAP) each axis spans its own
+    [1 - q, q] quantile range. Points outside the window are left out of the bins."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     keep = ~(np.isnan(x) | np.isnan(y))
     x, y = x[keep], y[keep]
     if not len(x):
         return DensityGrid(np.zeros(0), np.zeros(0), np.zeros((0, 0)))
-    lim = float(max(np.quantile(np.abs(np.concatenate([x, y])), q), 1e-9)) * 1.02
-    edges = np.linspace(-lim, lim, bins + 1)
-    counts, xe, ye = np.histogram2d(x, y, bins=[edges, edges])
-    centres = (edges[:-1] + edges[1:]) / 2
-    return DensityGrid(centres, centres.copy(), counts.T)
+    if symmetric:
+        lim = float(max(np.quantile(np.abs(np.concatenate([x, y])), q), 1e-9)) * 1.02
+        xe = ye = np.linspace(-lim, lim, bins + 1)
+    else:
+        lo = min(1.0 - q, q)
+        xe = np.linspace(*_span(x, lo), bins + 1)
+        ye = np.linspace(*_span(y, lo), bins + 1)
+    counts, _, _ = np.histogram2d(x, y, bins=[xe, ye])
+    return DensityGrid((xe[:-1] + xe[1:]) / 2, (ye[:-1] + ye[1:]) / 2, counts.T)
+
+
+def _span(v: np.ndarray, lo: float) -> tuple[float, float]:
+    a, b = float(np.quantile(v, lo)), float(np.quantile(v, 1.0 - lo))
+    pad = max((b - a) * 0.02, 1e-9)
+    return a - pad, b + pad
 
 
 @dataclass
@@ -779,7 +790,7 @@ def map_data(
     pts = offered_points(con, filters, model, scores, coords)
     grid = None
     if density:
-        grid = density_grid(pts["x"].to_numpy(), pts["y"].to_numpy())
+        grid = density_grid(pts["x"].to_numpy(), pts["y"].to_numpy(), symmetric=view == "iw")
         sample = pts.head(0).with_row_index("rid").with_columns(
             pl.lit(None, dtype=pl.String).alias("text"), pl.lit(None, dtype=pl.String).alias("prompt"),
             pl.lit("", dtype=pl.String).alias("hover"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import polars as pl
 import streamlit as st
@@ -15,7 +14,6 @@ from analysis import values_figures as F
 from ui import db, sidebar, widgets
 
 URL = "query-params"
-PAPER_JUDGE = {S.AXIS_Y: 0.858, S.AXIS_X: 0.783}
 
 
 def _release_connection() -> None:

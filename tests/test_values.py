@@ -346,3 +346,11 @@ def test_validity_notes_and_country_notes_name_weak_languages():
     countries = V.country_notes(validity)
     assert len(countries) == 1 and countries[0].startswith("India:")
     assert V.validity_notes(validity.head(0)) == [] and V.country_notes(validity.head(0)) == []
+
+
+def test_density_grid_for_a_map_away_from_the_origin_spans_the_data():
+    rng = np.random.default_rng(3)
+    pts = rng.normal([10.0, -4.0], 1.0, size=(2000, 2))  # UMAP-like coordinates
+    g = V.density_grid(pts[:, 0], pts[:, 1], bins=30, q=1.0, symmetric=False)
+    assert g.counts.sum() == 2000
+    assert g.x.min() > 5 and g.y.max() < 0
