@@ -93,7 +93,7 @@ if edited:
 
 # ---- the map -------------------------------------------------------------------------------------------------------
 st.subheader("Candidate responses")
-c1, c2, c3, c4 = st.columns([1.2, 1.4, 1.1, 1])
+c1, c2, c3, c4 = st.columns([1.1, 1.8, 1.1, 1])
 # Bound widgets keep their shown label in the URL, so the options are the labels themselves.
 VIEWS = {"Value axes": "iw", "UMAP": "umap"}
 COLOURS = {"Chosen or not": "chosen", "Country": "country", "Language": "language"}
