@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from analysis import schema as S
+from analysis.store import scalar
 
 EXIT_BAD_INPUT = 2
 HF_REPO = "facebook/community-alignment-dataset"
@@ -274,12 +275,12 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
 
     # 5. The summary, from the tables themselves, so the accounting is checked on what was written.
     counts = dict(con.execute("SELECT status, count(*) FROM row_status GROUP BY status").fetchall())
-    rows_read = con.execute("SELECT count(*) FROM raw").fetchone()[0]
+    rows_read = scalar(con, "SELECT count(*) FROM raw")
     reasons = dict(
         con.execute(f"SELECT reason, count(*) FROM {S.T_REJECTED} GROUP BY reason ORDER BY reason").fetchall()
     )
-    turns_with_prompt = con.execute("SELECT count(*) FROM turns").fetchone()[0]
-    one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+    turns_with_prompt = scalar(con, "SELECT count(*) FROM turns")
+    one = lambda sql: scalar(con, sql)  # noqa: E731
     summary = {
         "rows_read": rows_read,
         "conversations": one(f"SELECT count(*) FROM {S.T_CONVERSATIONS}"),

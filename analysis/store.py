@@ -62,11 +62,15 @@ def ensure_demo(path: str | Path | None = None, conversations: int | None = None
     return target
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """The single value of a query. Uses fetchall(): in duckdb 2.0 a fetchone() leaves the result open and the
+    connection refuses other work until it is finished."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(row and row[0])
+    return bool(scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
 
 
 def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -92,7 +96,7 @@ def db_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         schema.T_PROMPTS,
         schema.T_REJECTED,
     ):
-        counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        counts[table] = scalar(con, f"SELECT count(*) FROM {table}")
     summary = json.loads(meta["summary"]) if meta.get("summary") else {}
     return {
         "synthetic": meta.get("synthetic") == "true",
