@@ -54,7 +54,7 @@ def histogram(values: pl.Series, title: str, y_title: str, median_line: bool = T
     fig = go.Figure(go.Histogram(x=values.to_list(), nbinsx=nbins, marker_color=PALETTE[0]))
     if median_line and len(values):
         median = float(values.median())
-        fig.add_vline(x=median, line_dash="dash", annotation_text=f"median {median:g}")
+        fig.add_vline(x=median, line_dash="dash", annotation_text=f"median {median:.3g}")
     return _layout(fig, 320, xaxis_title=title, yaxis_title=y_title, bargap=0.05)
 
 
@@ -126,7 +126,7 @@ def jsd_heatmap(pairs: pl.DataFrame) -> go.Figure:
             colorbar_title="mean JSD", hovertemplate="%{y} vs %{x}: %{z:.2f}<extra></extra>",
         )
     )  # fmt: skip
-    return _layout(fig, 360)
+    return _layout(fig, 360, yaxis_autorange="reversed")
 
 
 def candidate_share_bars(chosen: pl.DataFrame, share_cols: list[str], label_chars: int = 60) -> go.Figure:

@@ -79,7 +79,7 @@ with left:
     fig = F.histogram(per_ann["conversations"], "Conversations per annotator", "Annotators")
     widgets.chart(
         fig, "conversations_per_annotator",
-        f"Reading: most annotators did a few conversations, some many; the dashed line is the median ({median:g}).",
+        f"Reading: most annotators did a few conversations, some many; the dashed line is the median ({median:.3g}).",
         key="ov_per_annotator",
     )  # fmt: skip
     with st.expander("Table: conversations per annotator"):

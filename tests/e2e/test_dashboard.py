@@ -90,7 +90,8 @@ def test_conversations_in_every_language_render(server_url, e2e_db, page, app_re
             """SELECT c.conversation_id, p.text FROM conversations c
                JOIN comparisons x ON x.conversation_id = c.conversation_id AND x.turn = 1
                JOIN prompts p ON p.prompt_hash = x.prompt_hash
-               WHERE c.assigned_lang = ? ORDER BY c.n_turns DESC, c.conversation_id LIMIT 1""",
+               WHERE c.assigned_lang = ?
+               ORDER BY regexp_matches(p.text, '[^\\x00-\\x7F]') DESC, c.n_turns DESC, c.conversation_id LIMIT 1""",
             params=[lang],
         ).fetchall()[0]
     page.goto(f"{server_url}/browse?br_conv={cid}")
@@ -98,6 +99,7 @@ def test_conversations_in_every_language_render(server_url, e2e_db, page, app_re
     _no_exception(page)
     text = _main_text(page)
     assert f"Conversation {cid}" in text.replace("`", "")
+    assert any(ord(ch) > 127 for ch in prompt), f"want a {lang} prompt with its own letters (accents, Devanagari)"
     first_words = " ".join(clean_text(prompt).split()[:4])
     assert first_words in re.sub(r"\s+", " ", text), (lang, first_words)
     save_screenshot(page, f"browse_reader_{lang}")
