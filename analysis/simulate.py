@@ -333,7 +333,20 @@ def score(config: SimConfig, data: Dataset, fits: Fits) -> list[dict]:
 
 def run_once(config: SimConfig, strategy: str, seed: int, sizes: Sequence[int] | None = None,
              on_fit: Callable[[], None] | None = None) -> pl.DataFrame:
-    """One strategy and seed: a row per (comparisons per annotator n, model, group). ``sizes`` default [N]."""
+    """One strategy and seed: a row per (comparisons per annotator n, model, group). ``sizes`` default [N].
+
+    BLAS runs single-threaded here: every product is tiny (3 features, k candidates, a few types), and on shared
+    cores OpenBLAS's threads cost far more than they save (a (4, 40000, 3) @ (3, 5) product took 35 ms with two
+    threads on a busy machine and 1 ms with one).
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_once(config, strategy, seed, sizes, on_fit)
+
+
+def _run_once(config: SimConfig, strategy: str, seed: int, sizes: Sequence[int] | None,
+              on_fit: Callable[[], None] | None) -> pl.DataFrame:
     data = collect(config, strategy, seed)
     sizes = sorted({int(s) for s in (sizes or [config.comparisons_per_annotator])})
     bad = [s for s in sizes if not 1 <= s <= config.comparisons_per_annotator]

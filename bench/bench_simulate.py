@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import choix  # noqa: E402
 import numpy as np  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 from analysis import reward_models as rm  # noqa: E402
 from analysis import simulate as sm  # noqa: E402
@@ -78,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     t_run, _ = _timed(lambda: [sm.run_once(cfg, args.strategy, s) for s in seeds])
     datasets = [sm.collect(cfg, args.strategy, s) for s in seeds]
     t_collect, _ = _timed(lambda: [sm.collect(cfg, args.strategy, s) for s in seeds])
-    t_ours_pooled, _ = _timed(lambda: [rm.fit_pooled(rm.quad_features(d.candidates), d.chosen) for d in datasets])
-    t_choix, _ = _timed(lambda: [choix_pooled(d) for d in datasets])
+    with threadpool_limits(limits=1, user_api="blas"):  # the same BLAS setting as run_once, for a fair baseline
+        t_ours_pooled, _ = _timed(lambda: [rm.fit_pooled(rm.quad_features(d.candidates), d.chosen) for d in datasets])
+        t_choix, _ = _timed(lambda: [choix_pooled(d) for d in datasets])
     print(f"  full run (collect + 4 models + scoring), {len(seeds)} seeds: {t_run:7.2f}   (target < 5 s)")
     print(f"    of which collecting the data:                  {t_collect:7.2f}")
     print(f"  baseline: choix.ilsr_top1 pooled fit, {len(seeds)} seeds:  {t_choix:7.2f}")
