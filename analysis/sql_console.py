@@ -231,6 +231,25 @@ def check_query(sql: str) -> str:
     return text
 
 
+def _to_polars(table: pa.Table) -> pl.DataFrame:
+    """Arrow -> Polars; a column of a type Polars cannot import (e.g. INTERVAL) comes across as its text form."""
+    try:
+        frame = pl.from_arrow(table)
+        return frame if isinstance(frame, pl.DataFrame) else frame.to_frame()
+    except Exception:  # noqa: BLE001 - fall back column by column
+        pass
+    columns = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        try:
+            series = pl.from_arrow(column)
+            series = series if isinstance(series, pl.Series) else series.to_series()
+            columns.append(series.alias(name))
+        except Exception:  # noqa: BLE001
+            values = column.to_pylist()
+            columns.append(pl.Series(name, [None if v is None else str(v) for v in values], dtype=pl.String))
+    return pl.DataFrame(columns)
+
+
 def _unique_names(names: list[str]) -> list[str]:
     """Result columns may repeat a name (SELECT 1, 1); a frame needs unique ones: 1, 1_2."""
     seen: dict[str, int] = {}
@@ -323,9 +342,7 @@ def run_query(
         table = table.rename_columns(_unique_names(table.column_names))
         if truncated:
             table = table.slice(0, row_limit)
-        frame = pl.from_arrow(table)
-        if not isinstance(frame, pl.DataFrame):
-            frame = frame.to_frame()
+        frame = _to_polars(table)
         elapsed = time.perf_counter() - started
         note = f"Showing the first {row_limit:,} rows; the result has more." if truncated else ""
         return ConsoleResult("ok", note, frame, truncated, row_limit, elapsed, statement)
@@ -346,7 +363,7 @@ def run_query(
             elapsed_s=time.perf_counter() - started,
             statement=statement,
         )
-    except duckdb.Error as exc:
+    except (duckdb.Error, RuntimeError, ValueError, TypeError, pl.exceptions.PolarsError, pa.ArrowException) as exc:
         if timed_out.is_set():
             return ConsoleResult(
                 "timeout",
@@ -357,7 +374,7 @@ def run_query(
             )
         return ConsoleResult(
             "error",
-            f"DuckDB error: {str(exc).strip()}",
+            f"{'DuckDB error' if isinstance(exc, duckdb.Error) else 'Could not read the result'}: {str(exc).strip()}",
             row_limit=row_limit,
             elapsed_s=time.perf_counter() - started,
             statement=statement,

@@ -256,3 +256,26 @@ def test_cli(console_db):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0] == "n" and int(out.stdout.splitlines()[1]) > 0
+
+
+def test_any_result_type_comes_back_and_downloads(console):
+    """Types Polars or CSV cannot hold directly (INTERVAL, MAP, UNION, variants) are shown and written as text."""
+    import io
+
+    import polars as pl
+
+    from ui.widgets import csv_bytes, parquet_bytes
+
+    for sql in (
+        "SELECT 1::HUGEINT AS h, INTERVAL 1 DAY AS i, [1, 2] AS l, {'a': 1} AS s, map([1], [2]) AS m, "
+        "union_value(k := 1) AS u, gen_random_uuid() AS g, 'a'::VARCHAR::ENUM('a', 'b') AS e, DATE '2020-01-01' AS d",
+        "SELECT * FROM duckdb_settings()",
+    ):
+        result = S.run_query(console, sql)
+        assert result.status == "ok", result.message
+        csv = csv_bytes(result.frame).decode("utf-8")
+        assert csv.splitlines()[0].split(",")[0] in ("h", "name")
+        back = pl.read_parquet(io.BytesIO(parquet_bytes(result.frame)))
+        assert back.shape == result.frame.shape
+    row = S.run_query(console, "SELECT INTERVAL 1 DAY AS i").frame
+    assert "1" in str(row["i"][0])

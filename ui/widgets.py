@@ -31,23 +31,45 @@ def chart(fig, name: str, reading: str, key: str | None = None) -> None:
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
-    return _flatten(frame).write_csv().encode("utf-8")
+    try:
+        return frame.write_csv().encode("utf-8")
+    except Exception:  # noqa: BLE001 - nested or extension types CSV cannot hold: write them as text
+        return _as_text(frame).write_csv().encode("utf-8")
 
 
 def parquet_bytes(frame: pl.DataFrame) -> bytes:
     buf = io.BytesIO()
-    frame.write_parquet(buf)
+    try:
+        frame.write_parquet(buf)
+    except Exception:  # noqa: BLE001 - a type Parquet cannot hold: write it as text
+        buf = io.BytesIO()
+        _as_text(frame, keep_nested=True).write_parquet(buf)
     return buf.getvalue()
 
 
-def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
-    """CSV cannot hold nested values: lists and structs are written as JSON text."""
-    nested = [c for c, t in frame.schema.items() if isinstance(t, (pl.List, pl.Array, pl.Struct))]
-    if not nested:
-        return frame
-    return frame.with_columns(
-        pl.col(c).map_elements(lambda v: None if v is None else str(v), return_dtype=pl.String) for c in nested
-    )
+_PLAIN = (pl.String, pl.Boolean, pl.Date, pl.Datetime, pl.Time, pl.Duration, pl.Null)
+
+
+def _plain(dtype: pl.DataType, keep_nested: bool) -> bool:
+    if dtype.is_numeric() or isinstance(dtype, _PLAIN) or dtype in _PLAIN:
+        return True
+    return keep_nested and isinstance(dtype, (pl.List, pl.Array, pl.Struct))
+
+
+def _as_text(frame: pl.DataFrame, keep_nested: bool = False) -> pl.DataFrame:
+    """Columns of types a file format cannot hold (lists, structs, maps, variants...) as their text form."""
+    out = {}
+    for name, dtype in frame.schema.items():
+        col = frame.get_column(name)
+        if _plain(dtype, keep_nested):
+            out[name] = col
+            continue
+        try:
+            values = col.to_list()
+        except Exception:  # noqa: BLE001
+            values = [None] * frame.height
+        out[name] = pl.Series(name, [None if v is None else str(v) for v in values], dtype=pl.String)
+    return pl.DataFrame(out)
 
 
 def download_buttons(frame: pl.DataFrame, name: str, key: str) -> None:
