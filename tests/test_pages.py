@@ -288,3 +288,18 @@ print(json.dumps({{"heavy": heavy, "errors": errors}}))
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["errors"] == []
     assert result["heavy"] == []
+
+
+def test_first_run_builds_the_demo_under_a_status(monkeypatch, tmp_path):
+    from analysis import store
+
+    target = tmp_path / "data" / "demo.duckdb"
+    monkeypatch.delenv("CAE_DB", raising=False)
+    monkeypatch.setattr(store, "DEMO_DB", target)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert target.exists()
+    assert any("Demo database ready" in s.label for s in at.status)
+    assert int(_metrics(at)["Comparisons"].replace(",", "")) > 0
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # built once: no status the second time
+    assert not again.status and not again.exception
