@@ -3,7 +3,8 @@
 Reusable by every page's browser test:
 
 - ``server_url`` (session): ``streamlit run app.py`` on a free port with CAE_DB pointing at a demo database built for
-  this test session (3,000 conversations, seed 0); the base URL, e.g. ``http://127.0.0.1:8765``.
+  this test session (3,000 conversations, seed 0, then the E2E_PIPELINE steps); the base URL, e.g.
+  ``http://127.0.0.1:8765``. ``e2e_db`` (session) is that database's path.
 - ``page`` (function): a fresh browser context and page (1400 x 1000), closed after the test.
 - ``wait_for_app(page)``: wait until Streamlit has finished running (no running indicator, no stale elements).
 - ``screenshot(page, name)``: save ``tests/e2e/screenshots/<name>.png`` (full page) and return its path.
@@ -40,6 +41,11 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 SERVER_START_TIMEOUT_S = 90
+# Pipeline steps run on the e2e database after the demo is built, as `python -m analysis <step...> --db PATH`.
+# A page that needs more than the demo tables (embeddings, a projection, axis scores) adds its steps here, one line
+# each, e.g. ["embed"], ["project"], ["axes", "score-db"].
+E2E_PIPELINE: list[list[str]] = []
+PIPELINE_TIMEOUT_S = 1200
 APP_TIMEOUT_MS = 60_000
 
 
@@ -76,6 +82,13 @@ def e2e_db(tmp_path_factory) -> Path:
 
     path = tmp_path_factory.mktemp("e2e_db") / "demo.duckdb"
     build_demo(path, seed=0)
+    for step in E2E_PIPELINE:
+        done = subprocess.run(
+            [sys.executable, "-m", "analysis", *step, "--db", str(path)], cwd=ROOT, capture_output=True, text=True,
+            timeout=PIPELINE_TIMEOUT_S,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"e2e database step {step} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return path
 
 
