@@ -25,7 +25,8 @@ PAGES: list[tuple[str, str, str]] = [
 
 
 def _pages(entries) -> list:
-    """st.Page objects for PAGES; tolerant of a bare path or an st.Page in the list, skips duplicates and missing files."""
+    """st.Page objects for PAGES. Tolerant: a bare path or an st.Page may stand in the list; duplicates and
+    missing files are skipped."""
     out, seen = [], set()
     for entry in entries:
         if isinstance(entry, st.Page):

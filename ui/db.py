@@ -111,7 +111,9 @@ def open_database() -> dict[str, Any]:
     path = db_path()
     if not path.exists() and path.resolve() == store.DEMO_DB.resolve():
         with st.status("First run: building the synthetic demo database…", expanded=True) as status:
-            st.write(f"Writing {path} (a few seconds). The real data can be loaded later with `python -m analysis ingest`.")
+            st.write(
+                f"Writing {path} (a few seconds). The real data can be loaded later with `python -m analysis ingest`."
+            )
             try:
                 store.ensure_demo(path)
             except Exception as exc:  # noqa: BLE001 - say what failed and what to run
