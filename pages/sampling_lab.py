@@ -13,6 +13,9 @@ from analysis.schema import POLE_LABELS, POLES
 from ui import db as uidb
 from ui import state as uistate
 from ui.widgets import chart_config
+from ui.routing import ensure_app_shell
+
+ensure_app_shell()
 
 DEFAULTS = sp.StrategyParams()
 URL = "query-params"
