@@ -498,10 +498,14 @@ def quadrant_share(offered: pl.DataFrame, llm: pl.DataFrame) -> QuadrantShare | 
 def dispersion_table(people: pl.DataFrame, chosen: pl.DataFrame, llm: pl.DataFrame, llm_quadrant: tuple[int, int] | None, frame: str = "revealed") -> pl.DataFrame:
     """The dispersion table shown on the page: per country the spread of people's positions (``people``:
     :func:`human_plot_positions` output), per country the spread of the chosen responses (absolute), and
-    the spread of LLM responses (all LLMs and per LLM)."""
+    the spread of LLM responses (all LLMs and per LLM). The share in the LLM quadrant is left empty for revealed
+    positions (an offset placed at the centre of what was offered has no quadrant of its own)."""
     kind_people = "people: revealed position (difference)" if frame == "revealed" else "people: mean chosen position"
+    # A revealed position is an offset drawn at the centre of what was offered: which quadrant it lands in says
+    # more about that centre than about the person, so no quadrant share is given for it.
+    people_quadrant = None if frame == "revealed" else llm_quadrant
     parts = [
-        group_dispersion(people.with_columns(pl.col("country").fill_null("(unknown)")), "country", kind_people, llm_quadrant=llm_quadrant),
+        group_dispersion(people.with_columns(pl.col("country").fill_null("(unknown)")), "country", kind_people, llm_quadrant=people_quadrant),
         group_dispersion(chosen.with_columns(pl.col("country").fill_null("(unknown)")), "country", "chosen responses (absolute)", llm_quadrant=llm_quadrant),
     ]
     if llm.height:
@@ -616,6 +620,24 @@ def validity_notes(validity: pl.DataFrame) -> list[tuple[str, str]]:
             notes.append(("warning", f"{name}, {axis} axis: anchor accuracy {acc:.0%}, weak. Read {name} positions "
                                      "on this axis as rough."))
     return notes
+
+
+def weak_summary(validity: pl.DataFrame) -> str | None:
+    """One line naming the weak (but above-chance) cells of the validity table, e.g.
+    'Weak (below 70%): Hindi y 60%; Portuguese x 67%.' None when there are none."""
+    if validity.height == 0:
+        return None
+    cells = []
+    for row in validity.sort("accuracy").iter_rows(named=True):
+        acc = row["accuracy"]
+        if acc is None or np.isnan(acc) or not (NOISE_ACCURACY <= acc < WEAK_ACCURACY):
+            continue
+        lang = row["language"]
+        name = "all languages" if lang == "all" else schema.LANGUAGE_NAMES.get(lang, lang)
+        cells.append(f"{name} {'x' if row['axis'] == X else 'y'} {acc:.0%}")
+    if not cells:
+        return None
+    return f"Weak (below {WEAK_ACCURACY:.0%}, read as rough): " + "; ".join(cells) + "."
 
 
 def country_notes(validity: pl.DataFrame, countries: list[str] | tuple[str, ...] = schema.COUNTRIES) -> list[str]:

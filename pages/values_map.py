@@ -152,16 +152,18 @@ with right:
             "secular-rational): how often an anchor left out lands on its own pole's side; chance is 50%. The paper's "
             "LLM judge scored 85.8% (y) and 78.3% (x) against people — reported in the paper, a different method."
         )
-        notes = V.validity_notes(validity)
-        for level, box in (("error", st.error), ("warning", st.warning)):
-            texts = [t for lv, t in notes if lv == level]
-            if texts:
-                box("\n".join(f"- {t}" for t in texts))
+        chance = [t for lv, t in V.validity_notes(validity) if lv == "error"]
+        if chance:
+            st.error("\n".join(f"- {t}" for t in chance))
+        weak = V.weak_summary(validity)
+        if weak:
+            st.warning(weak)
     else:
         st.info(f"No anchor validity is stored for {ready.model}: run `python -m analysis axes score-db --db {db_path}`.")
     lang_warn = emb.language_warning(ready.model, emb.data_languages(con))
     if lang_warn:
-        st.warning(lang_warn)
+        with st.expander(":material/warning: English-only model, non-English text", expanded=False):
+            st.warning(lang_warn)
 
 if render != "density" and md.n_total:
     sel = event.selection.points if event and event.selection else []
@@ -189,13 +191,14 @@ pdata = _people(con, scores, version, filters, ready.model, anchors_key, frame)
 q = pdata.quadrant
 m1, m2, m3, m4 = st.columns(4)
 if q is not None:
-    m1.metric(f"Human choices in the LLM quadrant ({q.name})", f"{q.human_share:.0%}",
-              help=f"{q.n_choices:,} choices; the quadrant holding most LLM answers ({q.llm_share:.0%} of {q.n_llm:,}).")
+    m1.metric("Human choices in the LLM quadrant", f"{q.human_share:.0%}",
+              help=f"{q.n_choices:,} choices. The LLM quadrant is {q.name}: the quadrant holding most LLM answers "
+                   f"({q.llm_share:.0%} of {q.n_llm:,}).")
     m2.metric("All offered responses in that quadrant", f"{q.offered_share:.0%}",
               help="The baseline: if people chose at random, their choices would land there this often.")
     m3.metric("LLM answers in that quadrant", f"{q.llm_share:.0%}")
     m4.metric("Reported in the paper", f"{V.PAPER_LLM_MATCH:.0%}", help=V.PAPER_LLM_MATCH_NOTE)
-    st.caption(V.PAPER_LLM_MATCH_NOTE)
+    st.caption(f"LLM quadrant: **{q.name}**. " + V.PAPER_LLM_MATCH_NOTE)
 else:
     st.info("No LLM answers are scored in this database yet. Upload some below, or rebuild the demo.")
 
@@ -237,7 +240,10 @@ with st.expander("How to read this", expanded=False):
 """
     )
 st.markdown("**Dispersion per group**")
-st.dataframe(pdata.table, hide_index=True, width="stretch", column_config={
+st.dataframe(pdata.table, hide_index=True, width="stretch", height=min(36 * (pdata.table.height + 1) + 4, 700),
+             column_order=("group", "kind", "n", "mean_dist", "share_in_llm_quadrant", "centroid_x", "centroid_y",
+                           "sd_x", "sd_y", "cov_xy", "ellipse_area"),
+             column_config={
     "share_in_llm_quadrant": st.column_config.NumberColumn("share in LLM quadrant", format="percent"),
     "mean_dist": st.column_config.NumberColumn("mean distance to centroid", format="%.3f"),
     "ellipse_area": st.column_config.NumberColumn("95% ellipse area", format="%.3f"),

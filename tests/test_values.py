@@ -343,6 +343,7 @@ def test_validity_notes_and_country_notes_name_weak_languages():
     assert [lv for lv, _ in notes] == ["error", "warning"]
     assert "don't read Hindi positions as findings" in notes[0][1]
     assert "Hindi" in notes[1][1] and "traditional / secular-rational" in notes[1][1]
+    assert V.weak_summary(validity) == "Weak (below 70%, read as rough): Hindi y 65%."
     countries = V.country_notes(validity)
     assert len(countries) == 1 and countries[0].startswith("India:")
     assert V.validity_notes(validity.head(0)) == [] and V.country_notes(validity.head(0)) == []
