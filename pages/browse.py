@@ -8,6 +8,7 @@ from analysis import queries as Q
 from analysis import schema as S
 from ui import db, sidebar, state, widgets
 
+state.ensure_app_shell()
 state.own_page("br_")
 filters = sidebar.current_filters()
 PAGE_SIZE = Q.DEFAULT_PAGE_SIZE

@@ -10,6 +10,7 @@ from analysis import dashboard_figures as F
 from analysis import queries as Q
 from ui import db, sidebar, state, widgets
 
+state.ensure_app_shell()
 state.own_page("ov_")
 filters = sidebar.current_filters()
 

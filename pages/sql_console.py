@@ -7,6 +7,7 @@ import streamlit as st
 from analysis import sql_console as C
 from ui import db, state, widgets
 
+state.ensure_app_shell()
 state.own_page("sql_")
 
 st.title("SQL console")

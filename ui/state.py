@@ -116,3 +116,15 @@ def own_page(prefix: str) -> None:
     for key in list(st.query_params.keys()):
         if any(key.startswith(p) for p in PAGE_PREFIXES if p != prefix):
             del st.query_params[key]
+
+
+def ensure_app_shell() -> None:
+    """Call first on every page. With a pages/ folder beside app.py, a fresh server answers its very first request
+    with the legacy pages-folder router: a shared link such as /browse?country=India would run pages/browse.py alone,
+    without app.py's navigation, sidebar and filters. Switch that router off (as st.navigation does once app.py has
+    run) and rerun, so the link opens through app.py, as it was shared."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -5,6 +5,7 @@ Reusable by every page's browser test:
 - ``server_url`` (session): ``streamlit run app.py`` on a free port with CAE_DB pointing at a demo database built for
   this test session (3,000 conversations, seed 0, then the E2E_PIPELINE steps); the base URL, e.g.
   ``http://127.0.0.1:8765``. ``e2e_db`` (session) is that database's path.
+- ``fresh_server_url`` (function): a server of its own that has served nothing yet (deep links on a new process).
 - ``page`` (function): a fresh browser context and page (1400 x 1000), closed after the test.
 - ``wait_for_app(page)``: wait until Streamlit has finished running (no running indicator, no stale elements).
 - ``screenshot(page, name)``: save ``tests/e2e/screenshots/<name>.png`` (full page) and return its path.
@@ -17,6 +18,7 @@ browser is an error, not a skip. Locally they skip when chromium is absent.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -92,14 +94,13 @@ def e2e_db(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def server_url(e2e_db, tmp_path_factory):
-    _require_browser()
+@contextlib.contextmanager
+def streamlit_server(db: Path, log_path: Path):
+    """``streamlit run app.py`` on a free port with CAE_DB=db; yields the base URL; stops the server afterwards."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("e2e_server") / "streamlit.log"
     env = {
         **os.environ,
-        "CAE_DB": str(e2e_db),
+        "CAE_DB": str(db),
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         "STREAMLIT_SERVER_HEADLESS": "true",
         "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
@@ -125,7 +126,8 @@ def server_url(e2e_db, tmp_path_factory):
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start in {SERVER_START_TIMEOUT_S} s:\n{log_path.read_text()[-3000:]}")
+                tail = log_path.read_text()[-3000:]
+                raise RuntimeError(f"streamlit did not start in {SERVER_START_TIMEOUT_S} s:\n{tail}")
             time.sleep(0.3)
         yield url
     finally:
@@ -135,6 +137,21 @@ def server_url(e2e_db, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def server_url(e2e_db, tmp_path_factory):
+    _require_browser()
+    with streamlit_server(e2e_db, tmp_path_factory.mktemp("e2e_server") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_server_url(e2e_db, tmp_path):
+    """A server of its own that has served nothing yet (for what only a fresh process shows, e.g. deep links)."""
+    _require_browser()
+    with streamlit_server(e2e_db, tmp_path / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -157,3 +157,23 @@ def test_sql_console_runs_refuses_and_downloads(server_url, page, app_ready, sav
     assert "read_csv() is refused" in _main_text(page)
     _no_exception(page)
     save_screenshot(page, "sql_console_refused")
+
+
+def test_a_shared_link_opens_as_shared_on_a_fresh_server(fresh_server_url, e2e_db, page, app_ready, save_screenshot):
+    """The first request a new server gets is a deep link: it must open through app.py (navigation, sidebar,
+    filters), not as the bare page file (Streamlit's legacy pages/ router)."""
+    with duckdb.connect(str(e2e_db), read_only=True) as con:
+        cid = con.sql(
+            "SELECT conversation_id FROM comparison_facts WHERE country = 'Italy' ORDER BY 1 LIMIT 1"
+        ).fetchall()[0][0]
+    page.goto(f"{fresh_server_url}/browse?country=Italy&br_conv={cid}")
+    app_ready(page)
+    _no_exception(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert sidebar.locator('[data-testid="stMultiSelect"]').count() >= 6  # the global filters are there
+    assert "Italy" in sidebar.locator('[data-testid="stMultiSelect"]').first.inner_text()
+    assert "SYNTHETIC" in sidebar.inner_text()
+    assert f"Conversation {cid}" in _main_text(page).replace("`", "")
+    params = _params(page)
+    assert params.get("country") == ["Italy"] and params.get("br_conv") == [cid]
+    save_screenshot(page, "browse_deep_link_fresh_server")
