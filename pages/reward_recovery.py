@@ -12,7 +12,7 @@ from analysis import population as pp
 from analysis import simulate as sm
 from analysis.reward_figures import METRICS, ideal_points_figure, learning_curves_figure
 from analysis.sampling import STRATEGIES, STRATEGY_LABELS, StrategyParams
-from ui.routing import ensure_app_shell
+from ui.state import ensure_app_shell
 
 ensure_app_shell()
 

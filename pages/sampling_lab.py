@@ -13,7 +13,7 @@ from analysis.schema import POLE_LABELS, POLES
 from ui import db as uidb
 from ui import state as uistate
 from ui.widgets import chart_config
-from ui.routing import ensure_app_shell
+from ui.state import ensure_app_shell
 
 ensure_app_shell()
 
