@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "project": ("analysis.projection", "Fit and store a 2-D UMAP projection of the embeddings"),
     "axes": ("analysis.axes", "Score texts on the Inglehart-Welzel value axes; anchor validity"),
     "llm": ("analysis.llm_responses", "Load a CSV of LLM answers (model, prompt, response) into the database"),
+    "sql": ("analysis.sql_console", "Run one read-only SQL query against a database (same guard as the app)"),
     "sample": ("analysis.sampling", "Evaluate a candidate-sampling strategy on the value plane"),
     "simulate": ("analysis.simulate", "Simulate heterogeneous annotators and reward-model recovery"),
 }
