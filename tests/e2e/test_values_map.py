@@ -8,6 +8,8 @@ module starts its own server on the scored demo database from tests/values_fixtu
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 import socket
@@ -35,9 +37,11 @@ def _free_port() -> int:
 def values_server(scored_demo_db, tmp_path_factory):  # noqa: F811
     if not Path(os.environ.get("CAE_CHROMIUM", "/usr/bin/chromium")).exists():
         pytest.skip("chromium not found")
+    db = tmp_path_factory.mktemp("values_e2e_db") / "demo.duckdb"
+    shutil.copy(scored_demo_db, db)  # the upload test writes to it
     port = _free_port()
     log_path = tmp_path_factory.mktemp("values_server") / "streamlit.log"
-    env = {**os.environ, "CAE_DB": str(scored_demo_db), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    env = {**os.environ, "CAE_DB": str(db), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
            "STREAMLIT_SERVER_HEADLESS": "true", "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
     streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
     cmd = [streamlit, "run", str(ROOT / "app.py"), "--server.headless", "true", "--server.port", str(port),
@@ -79,12 +83,10 @@ def _no_exception(page) -> None:
 
 
 def test_values_map_colour_switch_selection_and_people(values_server, page, app_ready, save_screenshot):
-    # The first session after a server start is served before app.py's st.navigation has run once (Streamlit then
-    # lists pages/ by file name): open the app's root first, as a user arriving at the landing page does.
-    page.goto(values_server)
-    app_ready(page)
+    # A deep link as the server's very first session: it must open through app.py (sidebar filters present).
     page.goto(f"{values_server}/values_map")
     app_ready(page)
+    assert "Filters" in page.locator('[data-testid="stSidebar"]').inner_text()
     _no_exception(page)
     text = _main_text(page)
     assert "Values map" in text and "Synthetic demo data" in text
@@ -115,3 +117,34 @@ def test_values_map_colour_switch_selection_and_people(values_server, page, app_
     _no_exception(page)
     assert "selected responses" in _main_text(page)
     save_screenshot(page, "values_map_selection")
+
+
+def test_upload_answers_and_see_them_placed(values_server, page, app_ready, save_screenshot, tmp_path):
+    import duckdb
+
+    page.goto(f"{values_server}/values_map")
+    app_ready(page)
+    db = Path(page.locator('[data-testid="stSidebar"]').inner_text().split("Database:")[-1].split()[0])
+    con = duckdb.connect(str(db), read_only=True)
+    prompts = [r[0] for r in con.execute("SELECT text FROM prompts ORDER BY n_comparisons DESC LIMIT 2").fetchall()]
+    con.close()
+    body = io.StringIO()
+    w = csv.writer(body)
+    w.writerow(["model", "prompt", "response"])
+    w.writerow(["browser-model", prompts[0], "Keep to the family's traditions and let faith guide the decision."])
+    w.writerow(["browser-model", prompts[1], "Put security first and be careful about whom you trust."])
+    page.get_by_text("Upload a CSV of your models' answers").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[{"name": "answers.csv", "mimeType": "text/csv", "buffer": body.getvalue().encode("utf-8")}]
+    )
+    app_ready(page)
+    assert "2 answers pass the checks: browser-model (2)" in _main_text(page)
+    page.get_by_role("button", name="Load, embed and score them").click()
+    # Loading, embedding, scoring and placing on the UMAP map run under st.status; then the page reruns.
+    page.locator('[data-testid="stPlotlyChart"]').nth(1).get_by_text("browser-model").wait_for(timeout=300_000)
+    app_ready(page, timeout_ms=300_000)
+    _no_exception(page)
+    table_text = page.locator('[data-testid="stDataFrame"]').last.inner_text()
+    legend = page.locator('[data-testid="stPlotlyChart"]').nth(1).inner_text()
+    assert "browser-model" in legend or "browser-model" in table_text
+    save_screenshot(page, "values_map_upload")
