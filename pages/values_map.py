@@ -258,6 +258,10 @@ widgets.download_buttons(pdata.table, f"dispersion {frame}", key="vm_dispersion"
 st.subheader("Place your own models")
 with st.expander("Upload a CSV of your models' answers to this dataset's prompts", expanded=False):
     st.markdown(llm_mod.UPLOAD_RULES)
+    in_db = llm_mod.summary(con)
+    if in_db.height:
+        st.caption("LLM answers in this database (synthetic ones are the demo's, placed by construction):")
+        st.dataframe(in_db, hide_index=True, width="stretch")
     st.download_button("The dataset's prompts as a CSV to fill in", llm_mod.prompts_template_csv(con),
                        file_name="llm_answers_template.csv", mime="text/csv", key="vm_dl_template")
     upload = st.file_uploader("CSV with columns model, prompt, response", type=["csv"], key="vm_upload",
