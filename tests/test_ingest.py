@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis import schema as S
-from analysis.ingest import IngestError, download_from_hub, ingest
+from analysis.ingest import IngestError, ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -266,13 +266,17 @@ def test_unsupported_and_missing_sources_get_clear_messages(tmp_path):
     assert not (tmp_path / "db.duckdb").exists()
 
 
-def test_hub_download_offline_explains_the_manual_route(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(IngestError) as err:
-        download_from_hub()
-    msg = str(err.value)
-    assert err.value.code == 3
-    assert "python -m analysis ingest" in msg and "facebook/community-alignment-dataset" in msg
+def test_hub_download_offline_explains_the_manual_route(tmp_path):
+    """`ingest hf` on a machine that cannot reach the hub: exit 3, the manual route, no database written.
+    Run in a fresh process: huggingface_hub reads HF_HUB_OFFLINE when it is first imported."""
+    db = tmp_path / "db.duckdb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis", "ingest", "hf", "--db", str(db)],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert proc.returncode == 3
+    assert "python -m analysis ingest" in proc.stderr and "facebook/community-alignment-dataset" in proc.stderr
+    assert not db.exists()
 
 
 # --- property: any mixture of valid, invalid and duplicate rows reconciles ---------------------------------
