@@ -261,7 +261,8 @@ def test_synthetic_profiles_lean_secular_and_self_expression_by_construction():
 
 def test_synthetic_llms_land_in_the_secular_self_expression_corner_once_scored(scored_demo_db):
     """With the real default model and the project's anchors: each synthetic profile's mean answer sits at
-    secular-rational / self-expression, and that quadrant holds far more of their answers than of the offered ones."""
+    secular-rational / self-expression, and that quadrant holds far more of their answers than of the offered ones.
+    (Relative checks: the axes' scale moves whenever the anchor statements are edited.)"""
     from analysis import values as V
 
     con = duckdb.connect(str(scored_demo_db), read_only=True)
@@ -272,7 +273,7 @@ def test_synthetic_llms_land_in_the_secular_self_expression_corner_once_scored(s
         con.close()
     models = V.llm_positions(llm)
     assert models.height == len(L.SYNTHETIC_PROFILES)
-    assert (models["x"] > 0.3).all() and (models["y"] > 0.3).all(), models
+    assert (models["x"] > 0).all() and (models["y"] > 0).all(), models  # every profile's mean in the corner
     q = V.quadrant_share(offered, llm)
     assert q.quadrant == (1, 1)
     assert q.llm_share > q.offered_share + 0.15, q
