@@ -112,11 +112,11 @@ class SyntheticProfile:
 
 # All lean to secular-rational and self-expression, as the research found for 21 real LLMs; each a different mix.
 SYNTHETIC_PROFILES: tuple[SyntheticProfile, ...] = (
-    SyntheticProfile("synthetic-model-A", x=(0.85, 0.15, 0.0), y=(0.85, 0.15, 0.0)),
-    SyntheticProfile("synthetic-model-B", x=(0.95, 0.05, 0.0), y=(0.65, 0.35, 0.0)),
-    SyntheticProfile("synthetic-model-C", x=(0.65, 0.35, 0.0), y=(0.95, 0.05, 0.0)),
-    SyntheticProfile("synthetic-model-D", x=(0.75, 0.2, 0.05), y=(0.75, 0.2, 0.05)),
-    SyntheticProfile("synthetic-model-E", x=(0.8, 0.1, 0.1), y=(0.8, 0.15, 0.05)),
+    SyntheticProfile("synthetic-model-A", x=(0.9, 0.1, 0.0), y=(0.9, 0.1, 0.0)),
+    SyntheticProfile("synthetic-model-B", x=(0.95, 0.05, 0.0), y=(0.75, 0.25, 0.0)),
+    SyntheticProfile("synthetic-model-C", x=(0.75, 0.25, 0.0), y=(0.95, 0.05, 0.0)),
+    SyntheticProfile("synthetic-model-D", x=(0.85, 0.1, 0.05), y=(0.85, 0.1, 0.05)),
+    SyntheticProfile("synthetic-model-E", x=(0.85, 0.1, 0.05), y=(0.9, 0.1, 0.0)),
 )
 _X_POLES = ("self_expression", "neutral_x", "survival")
 _Y_POLES = ("secular", "neutral_y", "traditional")
