@@ -12,7 +12,7 @@ from analysis import schema as S
 from analysis import values as V
 from analysis import values_figures as F
 from ui import db, sidebar, widgets
-from ui.routing import ensure_app_shell
+from ui.state import ensure_app_shell
 
 ensure_app_shell()  # a deep link on a fresh server opens through app.py (navigation, sidebar, filters)
 
