@@ -106,25 +106,23 @@ def test_validity_has_a_row_per_axis_and_language_plus_all(validity, anchors):
         assert ((part["accuracy"] >= 0) & (part["accuracy"] <= 1)).all()
 
 
-def test_anchors_are_separated_well_above_chance_with_the_default_model(validity):
-    """Measured with all-MiniLM-L6-v2 (English-only): about 0.67 (survival/self-expression) and 0.72
-    (traditional/secular) over all languages; chance is 0.5."""
-    overall = dict(validity.filter(pl.col("language") == "all").select("axis", "accuracy").iter_rows())
-    assert overall[schema.AXIS_X] >= 0.6 and overall[schema.AXIS_Y] >= 0.6
-    english = dict(validity.filter(pl.col("language") == "en").select("axis", "accuracy").iter_rows())
-    assert english[schema.AXIS_X] >= 0.6 and english[schema.AXIS_Y] >= 0.6
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="Issue 4 asks for leave-one-out accuracy >= 0.8 on each axis with the default model. Measured: about 0.67 "
-    "and 0.72 over all languages, 0.70 and 0.70 in English; the English-only MiniLM separates the topic-paired "
-    "anchors' stance only weakly. Needs a multilingual/stronger model or different anchors.",
-)
 def test_leave_one_out_accuracy_reaches_the_issue_target_of_0_8(validity):
-    overall = validity.filter(pl.col("language") == "all")["accuracy"]
-    english = validity.filter(pl.col("language") == "en")["accuracy"]
-    assert (overall >= 0.8).all() or (english >= 0.8).all()
+    """Issue 4: at least 0.8 on each axis with the default model (all-MiniLM-L6-v2). Measured: 1.00 on both axes in
+    English, French, Italian and Portuguese, about 0.9 over all five languages; Hindi sits near chance (0.43/0.50),
+    which the app reports as a warning rather than plotting it as a finding."""
+    overall = dict(validity.filter(pl.col("language") == "all").select("axis", "accuracy").iter_rows())
+    assert overall[schema.AXIS_X] >= 0.8 and overall[schema.AXIS_Y] >= 0.8
+    for lang in ("en", "fr", "it", "pt"):
+        per_lang = dict(validity.filter(pl.col("language") == lang).select("axis", "accuracy").iter_rows())
+        assert per_lang[schema.AXIS_X] >= 0.8 and per_lang[schema.AXIS_Y] >= 0.8, (lang, per_lang)
+
+
+def test_the_english_only_model_is_flagged_on_hindi(validity):
+    """The default model cannot place Hindi: its anchors stay near chance, and the warnings name it."""
+    hindi = validity.filter(pl.col("language") == "hi")["accuracy"]
+    assert (hindi < A.TRUST_THRESHOLD).any()
+    notes = A.validity_warnings(validity, E.DEFAULT_MODEL)
+    assert any(schema.LANGUAGE_NAMES["hi"] in note for note in notes)
 
 
 def test_single_statement_leave_one_out_is_available_and_no_better(anchors, validity):
