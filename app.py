@@ -6,11 +6,7 @@ piece of logic in analysis/. To add a page, add one line to PAGES: (file, title,
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
-
-ROOT = Path(__file__).resolve().parent
 
 # (page file, title, icon). The first entry is the landing page. One line per page; order = menu order.
 PAGES: list[tuple[str, str, str]] = [
@@ -25,22 +21,8 @@ PAGES: list[tuple[str, str, str]] = [
 
 
 def _pages(entries) -> list:
-    """st.Page objects for PAGES. Tolerant: a bare path or an st.Page may stand in the list; duplicates and
-    missing files are skipped."""
-    out, seen = [], set()
-    for entry in entries:
-        if isinstance(entry, st.Page):
-            out.append(entry)
-            continue
-        if isinstance(entry, (str, Path)):
-            entry = (entry,)
-        path, title, icon = (tuple(entry) + (None, None))[:3]
-        path = str(path)
-        if path in seen or not (ROOT / path).exists():
-            continue
-        seen.add(path)
-        out.append(st.Page(path, title=title, icon=icon, default=not out))
-    return out
+    """st.Page objects for PAGES; the first one is the default (landing) page."""
+    return [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(entries)]
 
 
 st.set_page_config(page_title="Community Alignment Explorer", page_icon=":material/public:", layout="wide")
