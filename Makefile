@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DEMO_DB ?= data/demo.duckdb
 PORT ?= 8501
 
-.PHONY: app setup setup-dev browser demo test test-fast bench clean
+.PHONY: app setup setup-dev browser demo test test-fast lint bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,11 @@ app: demo
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
 test: setup-dev
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
+
+lint: setup-dev
+	$(VENV)/bin/ruff check .
 
 test-fast: setup-dev
 	$(PY) -m pytest -q -m "not e2e"

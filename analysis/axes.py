@@ -433,7 +433,7 @@ def score_db(db_path: str | Path | duckdb.DuckDBPyConnection, model: Any = None,
                     json.dumps(axis_model.params()),
                     anchors_to_json(a),
                     scores.height,
-                    _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None),
+                    _dt.datetime.now(_dt.UTC).replace(tzinfo=None),
                 ],
             )
             con.execute("COMMIT")

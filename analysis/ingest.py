@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -357,7 +357,7 @@ def ingest(
             "synthetic": "true" if synthetic else "false",
             "source": str(source),
             "source_kind": source_kind or ("parquet" if source.name.lower().endswith(".parquet") else "csv"),
-            "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "summary": json.dumps(summary),
         }
         con.execute(f"CREATE TABLE {S.T_META} (key VARCHAR PRIMARY KEY, value VARCHAR)")
@@ -436,7 +436,7 @@ def print_summary(summary: dict, db_path: Path, seconds: float) -> None:
     for reason, n in summary["rejected_reasons"].items():
         print(f"    {reason:<28} {n:>8,}")
     if summary["rejected_reasons"]:
-        print(f"  see: SELECT * FROM rejected  (python -m analysis ingest writes one row per rejection)")
+        print("  see: SELECT * FROM rejected  (python -m analysis ingest writes one row per rejection)")
     if summary["ignored_columns"]:
         print(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
 

@@ -28,10 +28,11 @@ import hashlib
 import io
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -238,7 +239,7 @@ def add_synthetic_llm_responses(
         templates = load_templates()
     prompts = con.sql(f"SELECT prompt_hash, text FROM {S.T_PROMPTS}").pl()
     frame = synthetic_frame(prompts, templates, seed=seed, all_prompts=all_prompts, languages=languages)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     con.execute("BEGIN TRANSACTION")
     try:
         ensure_table(con)
@@ -434,7 +435,7 @@ def load_upload(db_path: str | Path, result: UploadResult) -> int:
         raise ValueError("this upload did not pass validation; nothing was loaded: " + " ".join(result.errors))
     con = duckdb.connect(str(db_path))
     try:
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         con.execute("BEGIN TRANSACTION")
         try:
             ensure_table(con)

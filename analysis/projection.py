@@ -183,7 +183,7 @@ def project_db(
                 con.execute(
                     f"INSERT INTO {T_PROJECTIONS} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [pid, key, _canon(params), n_fit, n_fit,
-                     _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None), round(fit_seconds, 3), blob],
+                     _dt.datetime.now(_dt.UTC).replace(tzinfo=None), round(fit_seconds, 3), blob],
                 )
                 _insert_points(con, pid, hashes, xy, True)
                 con.execute("COMMIT")

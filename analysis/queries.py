@@ -446,9 +446,10 @@ def prompt_candidates(con: duckdb.DuckDBPyConnection, filters: Filters, prompt_h
         shown.join(chosen, left_on="text_hash", right_on="chosen_hash", how="left")
         .join(wide, left_on="text_hash", right_on="chosen_hash", how="left")
         .with_columns(pl.col("chosen").fill_null(0).cast(pl.Int64))
-        .with_columns(chosen_when_shown=pl.col("chosen") / pl.col("shown"), *[
-            pl.col(c).fill_null(0.0) for c in wide.columns if c != "chosen_hash"
-        ])
+        .with_columns(
+            *[pl.col(c).fill_null(0.0) for c in wide.columns if c != "chosen_hash"],
+            chosen_when_shown=pl.col("chosen") / pl.col("shown"),
+        )
         .with_columns(clean_text_expr("text"))
         .sort(["chosen", "shown", "text_hash"], descending=[True, True, False])
     )

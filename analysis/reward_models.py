@@ -196,7 +196,7 @@ def fit_mnl(
     f, g, h = prob.terms(theta, hessian=True)
     converged = False
     it = 0
-    for it in range(1, max_iter + 1):
+    for _it in range(1, max_iter + 1):
         try:
             step = np.linalg.solve(h, g[..., None])[..., 0]
         except np.linalg.LinAlgError:
@@ -344,7 +344,7 @@ def fit_mixture(
     converged = False
     it = 0
     ll = -np.inf
-    for it in range(1, max_iter + 1):
+    for _it in range(1, max_iter + 1):
         # E-step
         pi = (resp.sum(0) + 1e-3) / (A + K * 1e-3)
         obs_ll = lp[chosen, rows]  # (n, K)

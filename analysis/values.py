@@ -27,8 +27,8 @@ preferences matched by LLM responses, 21 LLMs, judged by an LLM) was measured di
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb

@@ -12,8 +12,8 @@ from analysis.sampling_figures import candidates_figure, coverage_figure, exampl
 from analysis.schema import POLE_LABELS, POLES
 from ui import db as uidb
 from ui import state as uistate
-from ui.widgets import chart_config
 from ui.state import ensure_app_shell
+from ui.widgets import chart_config
 
 ensure_app_shell()
 

@@ -137,7 +137,7 @@ def test_warnings_name_exactly_the_languages_below_the_threshold(validity):
     notes = A.validity_warnings(validity, E.DEFAULT_MODEL)
     weak = validity.filter((pl.col("language") != "all") & (pl.col("accuracy") < A.TRUST_THRESHOLD))
     assert len(notes) == weak.height
-    for axis, lang, acc, n in weak.iter_rows():
+    for axis, lang, _acc, _n in weak.iter_rows():
         assert any(schema.LANGUAGE_NAMES[lang] in note and A.AXIS_LABELS[axis] in note for note in notes)
     hand = pl.DataFrame(
         [(schema.AXIS_X, "hi", 0.5, 30), (schema.AXIS_X, "en", 0.9, 30), (schema.AXIS_X, "all", 0.55, 60)],
