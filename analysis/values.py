@@ -889,3 +889,20 @@ def people_data(
         quadrant=q,
         table=table,
     )
+
+
+def run_pipeline(db_path: Any, model: str | None = None, progress: Any = None, embed_progress: Any = None) -> dict:
+    """The steps ``readiness`` lists, in order, for a user who has no shell (Streamlit Community Cloud, a workshop
+    laptop): embed what is not embedded yet, score it on the value axes, and fit the UMAP map once (texts added later
+    are placed with the stored reducer's transform). Each step reuses what is stored, so a rerun costs seconds.
+    The same as ``python -m analysis embed``, ``axes score-db`` and ``project`` on the command line."""
+    from analysis import axes, embeddings, projection
+
+    say = progress or (lambda _msg: None)
+    say("Embedding the texts not embedded yet (the cache skips the rest)…")
+    embedded = embeddings.embed_db(db_path, model=model, progress=embed_progress)
+    say(f"Embedded {embedded.get('embedded', 0):,} texts. Scoring them on the value axes…")
+    scored = axes.score_db(db_path, model=model, progress=None)
+    say("Fitting the UMAP map (once; later texts are placed by transform)…")
+    projected = projection.project_db(db_path, model=model, progress=None)
+    return {"embed": embedded, "score": scored, "project": projected}

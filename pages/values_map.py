@@ -81,6 +81,20 @@ if ready.commands:
     )
     (st.info if ready.can_plane else st.error)(msg)
     st.code(lines, language="bash")
+    todo = ready.n_candidates - ready.n_embedded
+    if st.button(f"Run these steps now ({todo:,} responses to embed: minutes on a small machine)", key="vm_pipeline"):
+        with st.status("Embedding, scoring and mapping the responses…", expanded=True) as status:
+            _release_connection()
+            bar = st.progress(0.0, text="Embedding…")
+
+            def _embed_progress(done: int, total: int) -> None:
+                bar.progress(done / max(total, 1), text=f"Embedding {done:,} of {total:,} texts")
+
+            V.run_pipeline(db_path, ready.model, progress=status.write, embed_progress=_embed_progress)
+            status.update(label="Done: the map is ready.", state="complete")
+        for cached in (_map, _people, _readiness):
+            cached.clear()
+        st.rerun()
 if not ready.can_plane:
     st.stop()
 

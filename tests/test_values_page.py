@@ -170,3 +170,27 @@ def test_editing_anchors_refits_and_rescores_without_reembedding(scored_demo_db,
     assert "your edited anchors" in _texts(at.info)
     after = _dispersion(at)
     assert not after[["centroid_x", "centroid_y"]].equals(before[["centroid_x", "centroid_y"]])
+
+
+def test_a_database_without_embeddings_can_be_completed_from_the_page(tmp_path, monkeypatch):
+    """No shell (Streamlit Community Cloud): the page names the commands and offers to run them; after the click
+    the map, the people and the LLMs are there, computed by the same functions as the CLI."""
+    from analysis.demo import build_demo
+
+    db = tmp_path / "bare.duckdb"
+    build_demo(db, conversations=60, seed=3)
+    at = _app(db, monkeypatch)
+    assert not at.exception, at.exception
+    assert "python -m analysis embed" in " | ".join(str(c.value) for c in at.code)
+    assert not at.subheader or "Candidate responses" not in [s.value for s in at.subheader]
+    at.button(key="vm_pipeline").click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.subheader][:2] == ["Candidate responses", "People and LLMs"]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        n_cand = con.execute("SELECT count(*) FROM candidates").fetchall()[0][0]
+        n_emb = con.execute("SELECT count(*) FROM embeddings e SEMI JOIN candidates c USING (text_hash)").fetchall()[0][0]
+        n_proj = con.execute("SELECT count(*) FROM projection_points").fetchall()[0][0]
+    finally:
+        con.close()
+    assert n_emb == n_cand and n_proj >= n_cand
