@@ -177,9 +177,7 @@ def _normalise(choices: pl.DataFrame) -> pl.DataFrame:
 
 
 def _eligible_countries(c: pl.DataFrame, min_per_country: int) -> pl.DataFrame:
-    return (
-        c.group_by("prompt_hash", "country").agg(tot=pl.col("n").sum()).filter(pl.col("tot") >= min_per_country)
-    )
+    return c.group_by("prompt_hash", "country").agg(tot=pl.col("n").sum()).filter(pl.col("tot") >= min_per_country)
 
 
 def pair_divergences(choices: pl.DataFrame, min_per_country: int = DEFAULT_MIN_PER_COUNTRY) -> pl.DataFrame:
@@ -273,9 +271,13 @@ def country_shares(choices: pl.DataFrame) -> pl.DataFrame:
     all_rows = c.group_by("chosen_hash").agg(pl.col("n").sum()).with_columns(country=pl.lit("All countries"))
     per = c.group_by("country", "chosen_hash").agg(pl.col("n").sum())
     both = pl.concat([all_rows.select(per.columns), per])
-    return both.with_columns(
-        n_country=pl.col("n").sum().over("country"),
-    ).with_columns(share=pl.col("n") / pl.col("n_country")).sort(["country", "share"], descending=[False, True])
+    return (
+        both.with_columns(
+            n_country=pl.col("n").sum().over("country"),
+        )
+        .with_columns(share=pl.col("n") / pl.col("n_country"))
+        .sort(["country", "share"], descending=[False, True])
+    )
 
 
 def describe_entropy(bits: float | None) -> str:

@@ -92,7 +92,9 @@ def validate_anchors(data: Any, source: str = "anchors") -> dict:
         raise AnchorError(f"{source}: unknown pole(s) {unknown}; the poles are {', '.join(schema.POLES)}.")
     missing = [p for p in schema.POLES if p not in poles]
     if missing:
-        raise AnchorError(f"{source}: pole(s) {missing} are missing; every one of {', '.join(schema.POLES)} needs statements.")
+        raise AnchorError(
+            f"{source}: pole(s) {missing} are missing; every one of {', '.join(schema.POLES)} needs statements."
+        )
     out: dict[str, dict[str, list[str]]] = {}
     for pole in schema.POLES:
         by_lang = poles[pole]
@@ -288,7 +290,10 @@ def score_texts(texts: Sequence[str], model: Any = None, anchors: Any = None, pr
     axis_model = fit_axes(anchors, model)
     emb = E.embed_texts(texts, model=model, progress=progress) if texts else np.zeros((0, axis_model.weights.shape[1]))
     xy = score_embeddings(axis_model, emb)
-    return pl.DataFrame({"text": texts, AXIS_X: xy[:, 0], AXIS_Y: xy[:, 1]}, schema={"text": pl.String, AXIS_X: pl.Float64, AXIS_Y: pl.Float64})
+    return pl.DataFrame(
+        {"text": texts, AXIS_X: xy[:, 0], AXIS_Y: xy[:, 1]},
+        schema={"text": pl.String, AXIS_X: pl.Float64, AXIS_Y: pl.Float64},
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -380,7 +385,9 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def score_db(db_path: str | Path | duckdb.DuckDBPyConnection, model: Any = None, anchors: Any = None, progress: Any = None) -> dict:
+def score_db(
+    db_path: str | Path | duckdb.DuckDBPyConnection, model: Any = None, anchors: Any = None, progress: Any = None
+) -> dict:
     """Score every embedded text (candidates, prompts, llm_responses) from its stored vector and write
     ``axis_scores`` and ``axis_validity`` for (model, anchors_version), replacing an earlier run of the same pair.
     Returns {"model", "anchors_version", "scored", "not_embedded", "validity": [rows], "seconds"}."""
@@ -391,7 +398,9 @@ def score_db(db_path: str | Path | duckdb.DuckDBPyConnection, model: Any = None,
     con, owned = E.open_db(db_path)
     try:
         if not E._table_exists(con, E.T_EMBEDDINGS):
-            raise LookupError(f"No embeddings in {db_path}: run `python -m analysis embed --db {db_path} --model {key}` first.")
+            raise LookupError(
+                f"No embeddings in {db_path}: run `python -m analysis embed --db {db_path} --model {key}` first."
+            )
         sources = E.text_sources_sql(con)
         found = con.sql(
             f"SELECT e.text_hash, e.vector FROM {E.T_EMBEDDINGS} e SEMI JOIN ({sources}) s ON s.text_hash = e.text_hash "
@@ -419,11 +428,13 @@ def score_db(db_path: str | Path | duckdb.DuckDBPyConnection, model: Any = None,
                 con.execute(f"DELETE FROM {table} WHERE model = ? AND anchors_version = ?", [key, version])
             con.register("_cae_scores", scores)
             con.execute(
-                f"INSERT INTO {T_AXIS_SCORES} SELECT ?, ?, text_hash, {AXIS_X}, {AXIS_Y} FROM _cae_scores", [key, version]
+                f"INSERT INTO {T_AXIS_SCORES} SELECT ?, ?, text_hash, {AXIS_X}, {AXIS_Y} FROM _cae_scores",
+                [key, version],
             )
             con.register("_cae_validity", validity)
             con.execute(
-                f"INSERT INTO {T_AXIS_VALIDITY} SELECT ?, ?, axis, language, accuracy, n FROM _cae_validity", [key, version]
+                f"INSERT INTO {T_AXIS_VALIDITY} SELECT ?, ?, axis, language, accuracy, n FROM _cae_validity",
+                [key, version],
             )
             con.execute(
                 f"INSERT INTO {T_AXIS_RUNS} VALUES (?, ?, ?, ?, ?, ?)",
@@ -472,9 +483,12 @@ def _pick_run(con: duckdb.DuckDBPyConnection, model: Any, anchors_version_: str 
     else:
         key = E.model_key(model)
     if anchors_version_ is None:
-        versions = [r[0] for r in con.execute(
-            f"SELECT anchors_version FROM {T_AXIS_RUNS} WHERE model = ? ORDER BY created_at DESC", [key]
-        ).fetchall()]
+        versions = [
+            r[0]
+            for r in con.execute(
+                f"SELECT anchors_version FROM {T_AXIS_RUNS} WHERE model = ? ORDER BY created_at DESC", [key]
+            ).fetchall()
+        ]
         if not versions:
             return None
         try:
@@ -485,26 +499,38 @@ def _pick_run(con: duckdb.DuckDBPyConnection, model: Any, anchors_version_: str 
     return key, anchors_version_
 
 
-def load_axis_scores(con: duckdb.DuckDBPyConnection, model: Any = None, anchors_version: str | None = None) -> pl.DataFrame:
+def load_axis_scores(
+    con: duckdb.DuckDBPyConnection, model: Any = None, anchors_version: str | None = None
+) -> pl.DataFrame:
     """Stored coordinates: DataFrame(text_hash, self_expression, secular); empty when none were written."""
     run = _pick_run(con, model, anchors_version)
     if run is None:
         return pl.DataFrame(schema=SCORE_COLUMNS)
-    return con.sql(
-        f"SELECT text_hash, {AXIS_X}, {AXIS_Y} FROM {T_AXIS_SCORES} WHERE model = ? AND anchors_version = ?",
-        params=list(run),
-    ).pl().cast(SCORE_COLUMNS)
+    return (
+        con.sql(
+            f"SELECT text_hash, {AXIS_X}, {AXIS_Y} FROM {T_AXIS_SCORES} WHERE model = ? AND anchors_version = ?",
+            params=list(run),
+        )
+        .pl()
+        .cast(SCORE_COLUMNS)
+    )
 
 
-def load_axis_validity(con: duckdb.DuckDBPyConnection, model: Any = None, anchors_version: str | None = None) -> pl.DataFrame:
+def load_axis_validity(
+    con: duckdb.DuckDBPyConnection, model: Any = None, anchors_version: str | None = None
+) -> pl.DataFrame:
     """Stored validity: DataFrame(axis, language, accuracy, n); empty when none was written."""
     run = _pick_run(con, model, anchors_version)
     if run is None:
         return pl.DataFrame(schema=VALIDITY_COLUMNS)
-    df = con.sql(
-        f"SELECT axis, language, accuracy, n FROM {T_AXIS_VALIDITY} WHERE model = ? AND anchors_version = ?",
-        params=list(run),
-    ).pl().cast(VALIDITY_COLUMNS)
+    df = (
+        con.sql(
+            f"SELECT axis, language, accuracy, n FROM {T_AXIS_VALIDITY} WHERE model = ? AND anchors_version = ?",
+            params=list(run),
+        )
+        .pl()
+        .cast(VALIDITY_COLUMNS)
+    )
     order = {a: i for i, a in enumerate(AXIS_ORDER)}
     langs = {l: i for i, l in enumerate((*schema.LANGUAGES, "all"))}
     return df.sort(
@@ -515,7 +541,15 @@ def load_axis_validity(con: duckdb.DuckDBPyConnection, model: Any = None, anchor
 def axis_runs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Which (model, anchors_version) pairs have been scored, with their parameters."""
     if not E._table_exists(con, T_AXIS_RUNS):
-        return pl.DataFrame(schema={"model": pl.String, "anchors_version": pl.String, "params": pl.String, "n_scored": pl.Int64, "created_at": pl.Datetime})
+        return pl.DataFrame(
+            schema={
+                "model": pl.String,
+                "anchors_version": pl.String,
+                "params": pl.String,
+                "n_scored": pl.Int64,
+                "created_at": pl.Datetime,
+            }
+        )
     return con.sql(
         f"SELECT model, anchors_version, params::VARCHAR AS params, n_scored, created_at FROM {T_AXIS_RUNS} ORDER BY created_at DESC"
     ).pl()
@@ -529,7 +563,9 @@ def axis_runs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="axes_command", metavar="SUBCOMMAND")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--model", default=E.DEFAULT_MODEL, help=f"embedding model name or path (default {E.DEFAULT_MODEL})")
+    common.add_argument(
+        "--model", default=E.DEFAULT_MODEL, help=f"embedding model name or path (default {E.DEFAULT_MODEL})"
+    )
     common.add_argument("--anchors", default=None, help="anchor file (default analysis/content/anchors.json)")
 
     p = sub.add_parser("score", parents=[common], help="score the texts of a file (one per line)")
@@ -537,11 +573,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per line")
 
     p = sub.add_parser("validity", parents=[common], help="leave-one-out accuracy of the anchors per axis and language")
-    p.add_argument("--scheme", choices=SCHEMES, default="pair",
-                   help="pair: leave the held-out statement's topic twin out of the refit too (default); single: only the statement")
+    p.add_argument(
+        "--scheme",
+        choices=SCHEMES,
+        default="pair",
+        help="pair: leave the held-out statement's topic twin out of the refit too (default); single: only the statement",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = sub.add_parser("score-db", parents=[common], help="score every embedded text of a database and store the scores")
+    p = sub.add_parser(
+        "score-db", parents=[common], help="score every embedded text of a database and store the scores"
+    )
     p.add_argument("--db", help="database path (default: $CAE_DB, else data/demo.duckdb)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -593,8 +635,18 @@ def run(args: argparse.Namespace) -> int:
         if cmd == "validity":
             validity = anchor_validity(anchors, model=args.model, scheme=args.scheme)
             if args.json:
-                print(json.dumps({"model": E.model_key(args.model), "anchors_version": anchors_version(anchors),
-                                  "scheme": args.scheme, "reference_accuracy": REFERENCE_ACCURACY, "validity": validity.to_dicts()}, ensure_ascii=False))
+                print(
+                    json.dumps(
+                        {
+                            "model": E.model_key(args.model),
+                            "anchors_version": anchors_version(anchors),
+                            "scheme": args.scheme,
+                            "reference_accuracy": REFERENCE_ACCURACY,
+                            "validity": validity.to_dicts(),
+                        },
+                        ensure_ascii=False,
+                    )
+                )
             else:
                 _print_validity(validity, E.model_key(args.model))
             return 0
@@ -603,7 +655,9 @@ def run(args: argparse.Namespace) -> int:
 
             db = store.resolve_db_path(args.db)
             if not Path(db).exists():
-                print(f"error: no database at {db}. Build it with `python -m analysis demo --db {db}`.", file=sys.stderr)
+                print(
+                    f"error: no database at {db}. Build it with `python -m analysis demo --db {db}`.", file=sys.stderr
+                )
                 return 2
             summary = score_db(db, model=args.model, anchors=anchors)
             if args.json:
@@ -611,7 +665,12 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(
                     f"{summary['model']} / anchors {summary['anchors_version']}: scored {summary['scored']} texts "
-                    f"in {summary['seconds']:.1f} s" + (f"; {summary['not_embedded']} texts not embedded yet (run `python -m analysis embed`)" if summary["not_embedded"] else "")
+                    f"in {summary['seconds']:.1f} s"
+                    + (
+                        f"; {summary['not_embedded']} texts not embedded yet (run `python -m analysis embed`)"
+                        if summary["not_embedded"]
+                        else ""
+                    )
                 )
                 _print_validity(pl.DataFrame(summary["validity"], schema=VALIDITY_COLUMNS), summary["model"])
             return 0

@@ -156,7 +156,9 @@ def generate_frame(conversations: int = DEFAULT_CONVERSATIONS, seed: int = DEFAU
     balanced10 = balanced & (rng.random(n_ann) < 0.5)
     # Conversations per annotator: skewed (a few prolific annotators), every annotator at least one.
     weights = rng.lognormal(0.0, 0.8, size=n_ann)
-    conv_ann = np.concatenate([np.arange(n_ann), rng.choice(n_ann, size=max(0, conversations - n_ann), p=weights / weights.sum())])
+    conv_ann = np.concatenate(
+        [np.arange(n_ann), rng.choice(n_ann, size=max(0, conversations - n_ann), p=weights / weights.sum())]
+    )
     conv_ann = np.sort(conv_ann[:conversations])
     rng.shuffle(conv_ann)
     n = len(conv_ann)
@@ -180,7 +182,9 @@ def generate_frame(conversations: int = DEFAULT_CONVERSATIONS, seed: int = DEFAU
     keys = rng.random((n, 4, len(cells))) ** (1.0 / cell_weight)
     cell_of = np.argsort(-keys, axis=2)[:, :, :4]  # (n, turn, slot)
     variant = rng.integers(0, variants, size=(n, 4, 4))
-    text_idx = (((topic[:, None, None] * n_lang + text_lang[:, None, None]) * len(cells) + cell_of) * variants) + variant
+    text_idx = (
+        ((topic[:, None, None] * n_lang + text_lang[:, None, None]) * len(cells) + cell_of) * variants
+    ) + variant
     # Choices: Gumbel-max over beta * utility (ideal point) plus a small first-position bias.
     pos = cells[cell_of]  # (n, 4, 4, 2)
     ideal = ideals[conv_ann][:, None, None, :]
@@ -230,10 +234,7 @@ def generate_frame(conversations: int = DEFAULT_CONVERSATIONS, seed: int = DEFAU
         has_fb = mask & (rng.random(n) < 0.44)
         text_lang_codes = np.array(S.LANGUAGES)[lang_idx]
         feedback = np.array(
-            [
-                _pick(fb[k][lg], j) if h else ""
-                for k, lg, j, h in zip(fb_kind, text_lang_codes, fb_pick, has_fb)
-            ],
+            [_pick(fb[k][lg], j) if h else "" for k, lg, j, h in zip(fb_kind, text_lang_codes, fb_pick, has_fb)],
             dtype=object,
         )
         cols[S.turn_column(tname, "feedback")] = feedback
@@ -314,8 +315,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     result = build_demo(args.db, args.conversations, args.seed, progress=not args.json, csv_path=args.csv)
     if args.json:
-        print(json.dumps({**result.summary, "db": str(result.db_path), "synthetic": True,
-                          "seconds": round(time.perf_counter() - started, 3)}))
+        print(
+            json.dumps(
+                {
+                    **result.summary,
+                    "db": str(result.db_path),
+                    "synthetic": True,
+                    "seconds": round(time.perf_counter() - started, 3),
+                }
+            )
+        )
     else:
         from analysis.ingest import print_summary
 

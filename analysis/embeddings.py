@@ -553,7 +553,10 @@ def embedded_hashes(con: duckdb.DuckDBPyConnection, model: Any = None) -> list[s
     """Text hashes with a stored vector for the model."""
     if not _table_exists(con, T_EMBEDDINGS):
         return []
-    return [r[0] for r in con.execute(f"SELECT text_hash FROM {T_EMBEDDINGS} WHERE model = ?", [model_key(model)]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(f"SELECT text_hash FROM {T_EMBEDDINGS} WHERE model = ?", [model_key(model)]).fetchall()
+    ]
 
 
 def stored_models(con: duckdb.DuckDBPyConnection) -> list[dict]:

@@ -94,9 +94,7 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
         (f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" if c in present else f"CAST(NULL AS VARCHAR) AS {_q(c)}")
         for c in S.RELEASE_COLUMNS
     )
-    con.execute(
-        f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS source_row, {select_cols} FROM {relation}"
-    )
+    con.execute(f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS source_row, {select_cols} FROM {relation}")
     step("read")
 
     # 2. Rows. Only rows sharing a conversation_id need a content hash (NULL-aware) to tell an exact
@@ -151,9 +149,9 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
         detail = f"""CASE
             WHEN {pref} IS NULL OR {pref} = '' THEN 'no preferred response given'
             WHEN {pref} NOT IN ('response_a', 'response_b', 'response_c', 'response_d')
-              THEN 'preferred response ' || {col['preferred_response']} || ' is not response_a..response_d'
-            ELSE 'empty: ' || trim({empty.format(ra, 'response_a')} || {empty.format(rb, 'response_b')}
-                                  || {empty.format(rc, 'response_c')} || {empty.format(rd, 'response_d')})
+              THEN 'preferred response ' || {col["preferred_response"]} || ' is not response_a..response_d'
+            ELSE 'empty: ' || trim({empty.format(ra, "response_a")} || {empty.format(rb, "response_b")}
+                                  || {empty.format(rc, "response_c")} || {empty.format(rd, "response_d")})
           END"""
         turn_selects.append(
             f"""SELECT source_row, cid, NULLIF(trim(r.annotator_id), '') AS aid, {i} AS turn, reason,
@@ -162,11 +160,11 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
                        ra, rb, rc, rd,
                        CASE WHEN reason IS NULL THEN md5(ra) END AS ha, CASE WHEN reason IS NULL THEN md5(rb) END AS hb,
                        CASE WHEN reason IS NULL THEN md5(rc) END AS hc, CASE WHEN reason IS NULL THEN md5(rd) END AS hd,
-                       right({pref}, 1) AS chosen, NULLIF(trim({col['feedback']}), '') AS feedback
-                FROM (SELECT r.*, s.cid, {col['prompt']} AS prompt, {ra} AS ra, {rb} AS rb, {rc} AS rc, {rd} AS rd,
+                       right({pref}, 1) AS chosen, NULLIF(trim({col["feedback"]}), '') AS feedback
+                FROM (SELECT r.*, s.cid, {col["prompt"]} AS prompt, {ra} AS ra, {rb} AS rb, {rc} AS rc, {rd} AS rd,
                              {reason} AS reason
                       FROM raw r JOIN row_status s USING (source_row)
-                      WHERE s.status = 'loaded' AND NULLIF(trim({col['prompt']}), '') IS NOT NULL) r"""
+                      WHERE s.status = 'loaded' AND NULLIF(trim({col["prompt"]}), '') IS NOT NULL) r"""
         )
     con.execute("CREATE TEMP TABLE turns AS " + "\nUNION ALL\n".join(turn_selects))
     step("classify turns")
@@ -231,9 +229,9 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
         CREATE TABLE {S.T_CONVERSATIONS} AS
         SELECT s.cid AS conversation_id, NULLIF(trim(r.annotator_id), '') AS annotator_id,
                NULLIF(trim(r.assigned_lang), '') AS assigned_lang, NULLIF(trim(r.wave), '') AS wave,
-               {flag('is_pregenerated_first_prompt')} AS is_pregenerated_first_prompt,
-               {flag('in_balanced_subset')} AS in_balanced_subset,
-               {flag('in_balanced_subset_10')} AS in_balanced_subset_10,
+               {flag("is_pregenerated_first_prompt")} AS is_pregenerated_first_prompt,
+               {flag("in_balanced_subset")} AS in_balanced_subset,
+               {flag("in_balanced_subset_10")} AS in_balanced_subset_10,
                coalesce(t.n_turns, 0)::INTEGER AS n_turns, coalesce(t.n_comparisons, 0)::INTEGER AS n_comparisons,
                r.source_row
         FROM row_status s JOIN raw r USING (source_row)
@@ -252,9 +250,9 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
         f"""
         CREATE TABLE {S.T_ANNOTATORS} AS
         SELECT NULLIF(trim(r.annotator_id), '') AS annotator_id,
-               {demo('annotator_country')} AS country, {demo('annotator_age')} AS age,
-               {demo('annotator_gender')} AS gender, {demo('annotator_education_level')} AS education,
-               {demo('annotator_political')} AS political, {demo('annotator_ethnicity')} AS ethnicity,
+               {demo("annotator_country")} AS country, {demo("annotator_age")} AS age,
+               {demo("annotator_gender")} AS gender, {demo("annotator_education_level")} AS education,
+               {demo("annotator_political")} AS political, {demo("annotator_ethnicity")} AS ethnicity,
                count(*)::INTEGER AS n_conversations
         FROM row_status s JOIN raw r USING (source_row)
         WHERE s.status = 'loaded'

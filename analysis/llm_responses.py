@@ -86,7 +86,15 @@ def table_exists(con: duckdb.DuckDBPyConnection) -> bool:
 def summary(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Per model: n responses, n prompts, synthetic, last upload time. Empty when the table is absent."""
     if not table_exists(con):
-        return pl.DataFrame(schema={"model": pl.String, "synthetic": pl.Boolean, "n_responses": pl.Int64, "n_prompts": pl.Int64, "uploaded_at": pl.Datetime})
+        return pl.DataFrame(
+            schema={
+                "model": pl.String,
+                "synthetic": pl.Boolean,
+                "n_responses": pl.Int64,
+                "n_prompts": pl.Int64,
+                "uploaded_at": pl.Datetime,
+            }
+        )
     return con.sql(
         f"""SELECT model, bool_and(synthetic) AS synthetic, count(*) AS n_responses,
                    count(DISTINCT prompt_hash) AS n_prompts, max(uploaded_at) AS uploaded_at
@@ -219,7 +227,11 @@ def synthetic_frame(
             ypoles = [_Y_POLES[int(i)] for i in rng.choice(3, size=SENTENCES_PER_AXIS, p=py)]
             answer = compose_answer(templates, topic, lang, xpoles, ypoles, rng)
             rows.append((prof.name, prompt_hash, md5_hex(answer), answer))
-    return pl.DataFrame(rows, schema={"model": pl.String, "prompt_hash": pl.String, "text_hash": pl.String, "text": pl.String}, orient="row")
+    return pl.DataFrame(
+        rows,
+        schema={"model": pl.String, "prompt_hash": pl.String, "text_hash": pl.String, "text": pl.String},
+        orient="row",
+    )
 
 
 def add_synthetic_llm_responses(
@@ -267,8 +279,16 @@ class UploadResult:
     filename: str
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"model": pl.String, "prompt_hash": pl.String, "text_hash": pl.String, "text": pl.String}))
-    problems: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"row": pl.Int64, "model": pl.String, "prompt": pl.String, "problem": pl.String}))
+    rows: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(
+            schema={"model": pl.String, "prompt_hash": pl.String, "text_hash": pl.String, "text": pl.String}
+        )
+    )
+    problems: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(
+            schema={"row": pl.Int64, "model": pl.String, "prompt": pl.String, "problem": pl.String}
+        )
+    )
     n_rows_read: int = 0
 
     @property
@@ -302,7 +322,9 @@ def _fail(result: UploadResult, message: str) -> UploadResult:
 
 def _prompt_lookup(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     out: dict[str, str] = {}
-    for prompt_hash, text in con.execute(f"SELECT prompt_hash, text FROM {S.T_PROMPTS} ORDER BY prompt_hash").fetchall():
+    for prompt_hash, text in con.execute(
+        f"SELECT prompt_hash, text FROM {S.T_PROMPTS} ORDER BY prompt_hash"
+    ).fetchall():
         out.setdefault(normalise_prompt(text), prompt_hash)
     return out
 
@@ -312,7 +334,9 @@ def _short(text: str, n: int = 70) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def validate_upload(file_bytes: bytes, filename: str, con: duckdb.DuckDBPyConnection, max_bytes: int = MAX_BYTES) -> UploadResult:
+def validate_upload(
+    file_bytes: bytes, filename: str, con: duckdb.DuckDBPyConnection, max_bytes: int = MAX_BYTES
+) -> UploadResult:
     """Check an uploaded CSV of LLM answers against the dataset's prompts. Reads only; writes nothing.
 
     The result is ``ok`` only when every row passes; otherwise ``errors`` says what is wrong and what to do, and
@@ -326,14 +350,16 @@ def validate_upload(file_bytes: bytes, filename: str, con: duckdb.DuckDBPyConnec
             "Split the file (for example one file per model) and upload the parts one by one.",
         )
     if size == 0 or not file_bytes.strip():
-        return _fail(result, f"{filename} is empty. Upload a CSV with a header row model,prompt,response and one row per answer.")
+        return _fail(
+            result, f"{filename} is empty. Upload a CSV with a header row model,prompt,response and one row per answer."
+        )
     try:
         text = file_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = file_bytes[: exc.start].count(b"\n") + 1
         return _fail(
             result,
-            f"{filename} is not UTF-8 text (byte {exc.start}, line {line}: {file_bytes[exc.start:exc.start + 4]!r}). "
+            f"{filename} is not UTF-8 text (byte {exc.start}, line {line}: {file_bytes[exc.start : exc.start + 4]!r}). "
             "Save it as UTF-8 (in Excel: 'CSV UTF-8'; in pandas: to_csv(..., encoding='utf-8')) and upload it again.",
         )
     if "\x00" in text:
@@ -344,7 +370,9 @@ def validate_upload(file_bytes: bytes, filename: str, con: duckdb.DuckDBPyConnec
         return _fail(result, f"{filename} could not be read as CSV ({exc}). Check its quoting, then upload it again.")
     records = [r for r in records if any(c.strip() for c in r)]  # blank lines
     if not records:
-        return _fail(result, f"{filename} is empty. Upload a CSV with a header row model,prompt,response and one row per answer.")
+        return _fail(
+            result, f"{filename} is empty. Upload a CSV with a header row model,prompt,response and one row per answer."
+        )
     header = [h.strip().lower() for h in records[0]]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -359,7 +387,10 @@ def validate_upload(file_bytes: bytes, filename: str, con: duckdb.DuckDBPyConnec
         )
     dup_cols = sorted({c for c in REQUIRED if header.count(c) > 1})
     if dup_cols:
-        return _fail(result, f"{filename} has the column{'s' if len(dup_cols) > 1 else ''} {', '.join(dup_cols)} more than once; keep one of each.")
+        return _fail(
+            result,
+            f"{filename} has the column{'s' if len(dup_cols) > 1 else ''} {', '.join(dup_cols)} more than once; keep one of each.",
+        )
     extra = [h for h in header if h not in REQUIRED]
     if extra:
         result.warnings.append(f"Ignored column{'s' if len(extra) > 1 else ''}: {', '.join(extra)}.")
@@ -375,7 +406,9 @@ def validate_upload(file_bytes: bytes, filename: str, con: duckdb.DuckDBPyConnec
     # Data rows are numbered as a spreadsheet shows them: the header is row 1.
     for i, rec in enumerate(body, start=2):
         if len(rec) != len(header):
-            problems.append((i, "", "", f"has {len(rec)} fields, the header has {len(header)} (check quoting of commas)"))
+            problems.append(
+                (i, "", "", f"has {len(rec)} fields, the header has {len(header)} (check quoting of commas)")
+            )
             continue
         model = rec[idx["model"]].strip()
         prompt = rec[idx["prompt"]]
@@ -384,7 +417,9 @@ def validate_upload(file_bytes: bytes, filename: str, con: duckdb.DuckDBPyConnec
         if not model:
             row_problems.append("empty model name")
         elif model.lower().startswith(RESERVED_PREFIX):
-            row_problems.append(f"model names starting with '{RESERVED_PREFIX}' are reserved for the demo's synthetic profiles")
+            row_problems.append(
+                f"model names starting with '{RESERVED_PREFIX}' are reserved for the demo's synthetic profiles"
+            )
         prompt_hash = lookup.get(normalise_prompt(prompt)) if prompt.strip() else None
         if not prompt.strip():
             row_problems.append("empty prompt")
@@ -404,13 +439,21 @@ def validate_upload(file_bytes: bytes, filename: str, con: duckdb.DuckDBPyConnec
             for p in problem.split("; "):
                 kinds.setdefault(p, []).append(row)
         for kind, rows in kinds.items():
-            listed = ", ".join(str(r) for r in rows[:MAX_LISTED]) + (f" and {len(rows) - MAX_LISTED} more" if len(rows) > MAX_LISTED else "")
-            result.errors.append(f"{len(rows)} row{'s' if len(rows) > 1 else ''}: {kind} (row{'s' if len(rows) > 1 else ''} {listed}).")
+            listed = ", ".join(str(r) for r in rows[:MAX_LISTED]) + (
+                f" and {len(rows) - MAX_LISTED} more" if len(rows) > MAX_LISTED else ""
+            )
+            result.errors.append(
+                f"{len(rows)} row{'s' if len(rows) > 1 else ''}: {kind} (row{'s' if len(rows) > 1 else ''} {listed})."
+            )
         unknown = [p for _, _, p, pr in problems if "not one of this dataset's prompts" in pr]
         if unknown:
             names = "; ".join(f"'{p}'" for p in list(dict.fromkeys(unknown))[:5])
-            result.errors.append(f"Unknown prompts include {names}. Copy the prompts exactly from the dataset (the Values map page offers them as a CSV to fill in; or query the prompts table).")
-        result.errors.append(f"Nothing was loaded from {filename}: fix the {len(problems)} listed row{'s' if len(problems) > 1 else ''} and upload the file again.")
+            result.errors.append(
+                f"Unknown prompts include {names}. Copy the prompts exactly from the dataset (the Values map page offers them as a CSV to fill in; or query the prompts table)."
+            )
+        result.errors.append(
+            f"Nothing was loaded from {filename}: fix the {len(problems)} listed row{'s' if len(problems) > 1 else ''} and upload the file again."
+        )
         return result
 
     frame = pl.DataFrame(good, schema=result.rows.schema, orient="row")
@@ -454,7 +497,12 @@ def load_upload(db_path: str | Path, result: UploadResult) -> int:
     return result.rows.height
 
 
-def embed_and_score(db_path: str | Path, model: str | None = None, progress: Callable[[str], None] | None = None, embed_progress: Any = None) -> dict[str, Any]:
+def embed_and_score(
+    db_path: str | Path,
+    model: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    embed_progress: Any = None,
+) -> dict[str, Any]:
     """After a load: embed what is new (the cache skips every text already embedded), score it on the value axes,
     and place it on the stored UMAP map when there is one. Imports the heavy libraries only here."""
     from analysis import axes, embeddings
@@ -501,11 +549,15 @@ def _jsonable(obj: Any) -> Any:
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="the DuckDB database (default: $CAE_DB, else data/demo.duckdb)")
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--csv", help="a UTF-8 CSV with columns model, prompt, response (answers to the dataset's prompts)")
+    src.add_argument(
+        "--csv", help="a UTF-8 CSV with columns model, prompt, response (answers to the dataset's prompts)"
+    )
     src.add_argument("--synthetic", action="store_true", help="(re)write the SYNTHETIC demo LLM profiles instead")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic profiles' answers")
     p.add_argument("--model", help="embedding model (name or path; default: the project's default model)")
-    p.add_argument("--no-embed", action="store_true", help="load only; embed and score later with `embed` and `axes score-db`")
+    p.add_argument(
+        "--no-embed", action="store_true", help="load only; embed and score later with `embed` and `axes score-db`"
+    )
     p.add_argument("--max-mb", type=float, default=MAX_BYTES / 1e6, help="largest CSV accepted, in MB")
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
     p.epilog = UPLOAD_RULES
@@ -541,7 +593,9 @@ def run(args: argparse.Namespace) -> int:
             out["loaded"] = load_upload(db_path, result)
         if not args.no_embed:
             say = None if args.json else (lambda m: print(m, file=sys.stderr))
-            out["pipeline"] = embed_and_score(db_path, model=args.model, progress=say, embed_progress=None if args.json else True)
+            out["pipeline"] = embed_and_score(
+                db_path, model=args.model, progress=say, embed_progress=None if args.json else True
+            )
     except store.DatabaseError as exc:
         out.update(ok=False, errors=[str(exc)])
         return _report(out, args.json, 2)
@@ -561,7 +615,9 @@ def _report(out: dict[str, Any], as_json: bool, code: int) -> int:
     for w in out.get("warnings", []):
         print(f"note: {w}")
     if "synthetic_rows" in out:
-        print(f"Wrote {out['synthetic_rows']} SYNTHETIC LLM answers (profiles {', '.join(p.name for p in SYNTHETIC_PROFILES)}) to {out['db']}.")
+        print(
+            f"Wrote {out['synthetic_rows']} SYNTHETIC LLM answers (profiles {', '.join(p.name for p in SYNTHETIC_PROFILES)}) to {out['db']}."
+        )
     if "loaded" in out:
         models = ", ".join(f"{m} ({n})" for m, n in out.get("models", {}).items())
         print(f"Loaded {out['loaded']} answers into {out['db']}: {models}.")

@@ -260,7 +260,9 @@ def choice_probabilities(candidates: np.ndarray, ideal: np.ndarray, model: Choic
     return softmax(model.beta * u, axis=-1)
 
 
-def sample_choices(candidates: np.ndarray, ideal: np.ndarray, model: ChoiceModel, rng: np.random.Generator) -> np.ndarray:
+def sample_choices(
+    candidates: np.ndarray, ideal: np.ndarray, model: ChoiceModel, rng: np.random.Generator
+) -> np.ndarray:
     """The index (n,) of the chosen candidate of each set, drawn from the choice model."""
     p = choice_probabilities(candidates, ideal, model)
     cum = np.cumsum(p, axis=-1)

@@ -35,7 +35,13 @@ POINT_COLUMNS = {"text_hash": pl.String, "x": pl.Float64, "y": pl.Float64}
 
 
 def _params(n_neighbors: int, min_dist: float, seed: int) -> dict:
-    return {"n_neighbors": int(n_neighbors), "min_dist": float(min_dist), "seed": int(seed), "metric": METRIC, "n_components": 2}
+    return {
+        "n_neighbors": int(n_neighbors),
+        "min_dist": float(min_dist),
+        "seed": int(seed),
+        "metric": METRIC,
+        "n_components": 2,
+    }
 
 
 def _canon(params: dict) -> str:
@@ -61,11 +67,15 @@ def _fit_sources_sql(con: duckdb.DuckDBPyConnection) -> str:
     if E._table_exists(con, schema.T_PROMPTS):
         parts.append(f"SELECT prompt_hash AS text_hash FROM {schema.T_PROMPTS}")
     if not parts:
-        raise ValueError("The database holds no candidates or prompts: build it with `python -m analysis demo` or `ingest` first.")
+        raise ValueError(
+            "The database holds no candidates or prompts: build it with `python -m analysis demo` or `ingest` first."
+        )
     return " UNION ".join(parts)
 
 
-def _vectors(con: duckdb.DuckDBPyConnection, key: str, hashes_sql: str, exclude_projection: int | None = None) -> tuple[list[str], np.ndarray]:
+def _vectors(
+    con: duckdb.DuckDBPyConnection, key: str, hashes_sql: str, exclude_projection: int | None = None
+) -> tuple[list[str], np.ndarray]:
     """Stored vectors of the model for the texts selected by ``hashes_sql`` (minus those already in a projection)."""
     extra = ""
     params: list[Any] = [key]
@@ -144,7 +154,9 @@ def project_db(
     con, owned = E.open_db(db_path)
     try:
         if not E._table_exists(con, E.T_EMBEDDINGS):
-            raise LookupError(f"No embeddings in {db_path}: run `python -m analysis embed --db {db_path} --model {key}` first.")
+            raise LookupError(
+                f"No embeddings in {db_path}: run `python -m analysis embed --db {db_path} --model {key}` first."
+            )
         _ensure_tables(con)
         stages = _Stages(progress, 3)
         fit_sql = _fit_sources_sql(con)
@@ -179,11 +191,21 @@ def project_db(
             n_fit = len(hashes)
             con.execute("BEGIN TRANSACTION")
             try:
-                pid = int(con.execute(f"SELECT coalesce(max(projection_id), 0) + 1 FROM {T_PROJECTIONS}").fetchall()[0][0])
+                pid = int(
+                    con.execute(f"SELECT coalesce(max(projection_id), 0) + 1 FROM {T_PROJECTIONS}").fetchall()[0][0]
+                )
                 con.execute(
                     f"INSERT INTO {T_PROJECTIONS} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [pid, key, _canon(params), n_fit, n_fit,
-                     _dt.datetime.now(_dt.UTC).replace(tzinfo=None), round(fit_seconds, 3), blob],
+                    [
+                        pid,
+                        key,
+                        _canon(params),
+                        n_fit,
+                        n_fit,
+                        _dt.datetime.now(_dt.UTC).replace(tzinfo=None),
+                        round(fit_seconds, 3),
+                        blob,
+                    ],
                 )
                 _insert_points(con, pid, hashes, xy, True)
                 con.execute("COMMIT")
@@ -198,7 +220,9 @@ def project_db(
         stages.step(f"placing {len(new_hashes)} new texts with the fitted reducer")
         if new_hashes:
             if reducer is None:
-                blob = con.execute(f"SELECT umap_model FROM {T_PROJECTIONS} WHERE projection_id = ?", [pid]).fetchall()[0][0]
+                blob = con.execute(f"SELECT umap_model FROM {T_PROJECTIONS} WHERE projection_id = ?", [pid]).fetchall()[
+                    0
+                ][0]
                 import umap  # noqa: F401  (unpickling needs the module)
 
                 reducer = pickle.loads(blob)
@@ -215,7 +239,9 @@ def project_db(
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-        n_points = con.execute(f"SELECT count(*) FROM {T_PROJECTION_POINTS} WHERE projection_id = ?", [pid]).fetchall()[0][0]
+        n_points = con.execute(f"SELECT count(*) FROM {T_PROJECTION_POINTS} WHERE projection_id = ?", [pid]).fetchall()[
+            0
+        ][0]
         stages.step("stored")
         return {
             "projection_id": pid,
@@ -245,8 +271,13 @@ def projection_info(con: duckdb.DuckDBPyConnection, model: Any = None) -> dict |
         [pid],
     ).fetchall()[0]
     return {
-        "projection_id": row[0], "model": row[1], "params": json.loads(row[2]), "n_points": row[3],
-        "n_fit": row[4], "created_at": row[5], "fit_seconds": row[6],
+        "projection_id": row[0],
+        "model": row[1],
+        "params": json.loads(row[2]),
+        "n_points": row[3],
+        "n_fit": row[4],
+        "created_at": row[5],
+        "fit_seconds": row[6],
     }
 
 
@@ -255,9 +286,14 @@ def load_projection(con: duckdb.DuckDBPyConnection, model: Any = None) -> pl.Dat
     pid = _latest(con, E.model_key(model))
     if pid is None:
         return pl.DataFrame(schema=POINT_COLUMNS)
-    return con.sql(
-        f"SELECT text_hash, x, y FROM {T_PROJECTION_POINTS} WHERE projection_id = ? ORDER BY text_hash", params=[pid]
-    ).pl().cast(POINT_COLUMNS)
+    return (
+        con.sql(
+            f"SELECT text_hash, x, y FROM {T_PROJECTION_POINTS} WHERE projection_id = ? ORDER BY text_hash",
+            params=[pid],
+        )
+        .pl()
+        .cast(POINT_COLUMNS)
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -267,11 +303,15 @@ def load_projection(con: duckdb.DuckDBPyConnection, model: Any = None) -> pl.Dat
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help="database path (default: $CAE_DB, else data/demo.duckdb)")
-    parser.add_argument("--model", default=E.DEFAULT_MODEL, help=f"whose stored embeddings to project (default {E.DEFAULT_MODEL})")
+    parser.add_argument(
+        "--model", default=E.DEFAULT_MODEL, help=f"whose stored embeddings to project (default {E.DEFAULT_MODEL})"
+    )
     parser.add_argument("--n-neighbors", type=int, default=15, help="UMAP n_neighbors (default 15)")
     parser.add_argument("--min-dist", type=float, default=0.1, help="UMAP min_dist (default 0.1)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    parser.add_argument("--refit", action="store_true", help="fit a new projection even if one with these parameters exists")
+    parser.add_argument(
+        "--refit", action="store_true", help="fit a new projection even if one with these parameters exists"
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
@@ -283,8 +323,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: no database at {db}. Build it with `python -m analysis demo --db {db}`.", file=sys.stderr)
         return 2
     try:
-        summary = project_db(db, model=args.model, n_neighbors=args.n_neighbors, min_dist=args.min_dist,
-                             seed=args.seed, progress=True, refit=args.refit)
+        summary = project_db(
+            db,
+            model=args.model,
+            n_neighbors=args.n_neighbors,
+            min_dist=args.min_dist,
+            seed=args.seed,
+            progress=True,
+            refit=args.refit,
+        )
     except (LookupError, ValueError, duckdb.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

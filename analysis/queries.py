@@ -74,9 +74,7 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     }
     for field, column in FILTER_COLUMNS.items():
         table = sources[column]
-        rows = con.execute(
-            f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY 1"
-        ).fetchall()
+        rows = con.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY 1").fetchall()
         out[field] = [r[0] for r in rows]
     return out
 

@@ -32,7 +32,7 @@ METRICS: dict[str, str] = {
 
 def _rgba(hex_colour: str, alpha: float) -> str:
     h = hex_colour.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
 
 
@@ -42,8 +42,13 @@ def learning_curves_figure(df: pl.DataFrame, metric: str, strategies: Sequence[s
     from plotly.subplots import make_subplots
 
     cur = curves(df, metric)
-    fig = make_subplots(rows=1, cols=len(strategies), shared_yaxes=True,
-                        subplot_titles=[f"{s} candidates" for s in strategies], horizontal_spacing=0.06)
+    fig = make_subplots(
+        rows=1,
+        cols=len(strategies),
+        shared_yaxes=True,
+        subplot_titles=[f"{s} candidates" for s in strategies],
+        horizontal_spacing=0.06,
+    )
     models = [m for m in MODEL_COLOURS if m in set(cur["model"])]
     if metric == "ideal_error":
         models = [m for m in models if m != "oracle"]
@@ -54,14 +59,35 @@ def learning_curves_figure(df: pl.DataFrame, metric: str, strategies: Sequence[s
                 continue
             x = c["comparisons"].to_list()
             colour = MODEL_COLOURS[model]
-            fig.add_trace(go.Scatter(x=x + x[::-1], y=c["hi"].to_list() + c["lo"].to_list()[::-1], fill="toself", mode="lines",
-                                     fillcolor=_rgba(colour, 0.15), line=dict(width=0), hoverinfo="skip",
-                                     showlegend=False, legendgroup=model), row=1, col=col)
-            fig.add_trace(go.Scatter(x=x, y=c["mean"].to_list(), mode="lines+markers", name=MODEL_LABELS[model],
-                                     line=dict(color=colour, dash="dot" if model == "oracle" else "solid"),
-                                     legendgroup=model, showlegend=col == 1,
-                                     hovertemplate=f"{MODEL_LABELS[model]}<br>%{{x}} comparisons: %{{y:.3f}}<extra></extra>"),
-                          row=1, col=col)
+            fig.add_trace(
+                go.Scatter(
+                    x=x + x[::-1],
+                    y=c["hi"].to_list() + c["lo"].to_list()[::-1],
+                    fill="toself",
+                    mode="lines",
+                    fillcolor=_rgba(colour, 0.15),
+                    line=dict(width=0),
+                    hoverinfo="skip",
+                    showlegend=False,
+                    legendgroup=model,
+                ),
+                row=1,
+                col=col,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=c["mean"].to_list(),
+                    mode="lines+markers",
+                    name=MODEL_LABELS[model],
+                    line=dict(color=colour, dash="dot" if model == "oracle" else "solid"),
+                    legendgroup=model,
+                    showlegend=col == 1,
+                    hovertemplate=f"{MODEL_LABELS[model]}<br>%{{x}} comparisons: %{{y:.3f}}<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
         fig.update_xaxes(title_text="comparisons collected (all annotators)", rangemode="tozero", row=1, col=col)
     fig.update_yaxes(title_text=METRICS.get(metric, metric), row=1, col=1)
     fig.update_layout(height=420, margin=dict(t=40, b=40, l=60, r=20), legend=dict(orientation="h", y=-0.25))
@@ -75,8 +101,9 @@ def ideal_points_figure(df: pl.DataFrame, population: Population, strategies: Se
 
     tab = group_table(df)
     lim = 1.6
-    fig = make_subplots(rows=1, cols=len(strategies), subplot_titles=[f"{s} candidates" for s in strategies],
-                        horizontal_spacing=0.08)
+    fig = make_subplots(
+        rows=1, cols=len(strategies), subplot_titles=[f"{s} candidates" for s in strategies], horizontal_spacing=0.08
+    )
     truth = {g.name: (g.x, g.y) for g in population.groups}
     for col, strategy in enumerate(strategies, start=1):
         t = tab.filter(pl.col("strategy") == strategy)
@@ -93,21 +120,55 @@ def ideal_points_figure(df: pl.DataFrame, population: Population, strategies: Se
                     xs += [tx, r["rec_x"], None]
                     ys += [ty, r["rec_y"], None]
             if xs:
-                fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=MODEL_COLOURS[model], width=1),
-                                         hoverinfo="skip", showlegend=False, legendgroup=model), row=1, col=col)
-            fig.add_trace(go.Scatter(
-                x=m["rec_x"].to_list(), y=m["rec_y"].to_list(), mode="markers", name=MODEL_LABELS[model],
-                marker=dict(symbol=MODEL_SYMBOLS[model], size=12 if model == "pooled" else 9,
-                            color=MODEL_COLOURS[model], line=dict(width=1, color="white")),
-                text=["everyone" if model == "pooled" else g for g in m["group"].to_list()],
-                hovertemplate=f"{MODEL_LABELS[model]}: %{{text}}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
-                legendgroup=model, showlegend=col == 1), row=1, col=col)
-        fig.add_trace(go.Scatter(
-            x=[v[0] for v in truth.values()], y=[v[1] for v in truth.values()], mode="markers+text",
-            text=list(truth), textposition="top center", name="true ideal point (illustrative)"
-            if population.illustrative else "true ideal point",
-            marker=dict(symbol="star", size=15, color="black"), showlegend=col == 1, legendgroup="truth",
-            hovertemplate="true %{text}: (%{x:.2f}, %{y:.2f})<extra></extra>"), row=1, col=col)
+                fig.add_trace(
+                    go.Scatter(
+                        x=xs,
+                        y=ys,
+                        mode="lines",
+                        line=dict(color=MODEL_COLOURS[model], width=1),
+                        hoverinfo="skip",
+                        showlegend=False,
+                        legendgroup=model,
+                    ),
+                    row=1,
+                    col=col,
+                )
+            fig.add_trace(
+                go.Scatter(
+                    x=m["rec_x"].to_list(),
+                    y=m["rec_y"].to_list(),
+                    mode="markers",
+                    name=MODEL_LABELS[model],
+                    marker=dict(
+                        symbol=MODEL_SYMBOLS[model],
+                        size=12 if model == "pooled" else 9,
+                        color=MODEL_COLOURS[model],
+                        line=dict(width=1, color="white"),
+                    ),
+                    text=["everyone" if model == "pooled" else g for g in m["group"].to_list()],
+                    hovertemplate=f"{MODEL_LABELS[model]}: %{{text}}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
+                    legendgroup=model,
+                    showlegend=col == 1,
+                ),
+                row=1,
+                col=col,
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=[v[0] for v in truth.values()],
+                y=[v[1] for v in truth.values()],
+                mode="markers+text",
+                text=list(truth),
+                textposition="top center",
+                name="true ideal point (illustrative)" if population.illustrative else "true ideal point",
+                marker=dict(symbol="star", size=15, color="black"),
+                showlegend=col == 1,
+                legendgroup="truth",
+                hovertemplate="true %{text}: (%{x:.2f}, %{y:.2f})<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
         for v in (0,):
             fig.add_shape(type="line", x0=v, x1=v, y0=-lim, y1=lim, line=dict(width=1, color="#bbb"), row=1, col=col)
             fig.add_shape(type="line", x0=-lim, x1=lim, y0=v, y1=v, line=dict(width=1, color="#bbb"), row=1, col=col)

@@ -88,7 +88,9 @@ class _Problem:
         self.group = np.zeros(n, dtype=int) if group is None else np.asarray(group, dtype=int)
         self.G = int(n_groups)
         self.w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-        self.mu = np.zeros((self.G, d)) if prior_mean is None else np.broadcast_to(prior_mean, (self.G, d)).astype(float)
+        self.mu = (
+            np.zeros((self.G, d)) if prior_mean is None else np.broadcast_to(prior_mean, (self.G, d)).astype(float)
+        )
         self.prec = np.broadcast_to(np.asarray(prior_prec, dtype=float), (self.G,)).astype(float)
         self.phi_chosen = self.phi[np.arange(n), self.chosen]  # (n, d)
         # sum over the observations of each block, weighted: a sparse (G x n) matrix
@@ -144,7 +146,7 @@ class _Problem:
             bounds = np.searchsorted(self.group[order], np.arange(self.G + 1))
             blocks = []
             for gi in range(self.G):
-                idx = order[bounds[gi]:bounds[gi + 1]]
+                idx = order[bounds[gi] : bounds[gi + 1]]
                 fidx = (idx[:, None] * self.k + np.arange(self.k)[None]).ravel()
                 blocks.append((idx, fidx))
             self._blocks = blocks
@@ -182,12 +184,17 @@ def fit_mnl(
     G, d = prob.G, prob.d
     theta = np.zeros((G, d)) if theta0 is None else np.array(theta0, dtype=float).reshape(G, d)
     if solver == "lbfgs":
+
         def fun(x):
             f, g, _ = prob.terms(x.reshape(G, d))
             return float(f.sum()), g.ravel()
 
         res = scipy.optimize.minimize(
-            fun, theta.ravel(), jac=True, method="L-BFGS-B", options={"maxiter": max_iter * 20, "gtol": tol, "ftol": 1e-15}
+            fun,
+            theta.ravel(),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": max_iter * 20, "gtol": tol, "ftol": 1e-15},
         )
         th = res.x.reshape(G, d)
         return MNLFit(th, float(res.fun), int(res.nit), bool(res.success))
@@ -238,7 +245,9 @@ def fit_conditional(phi, chosen, group, n_groups: int) -> np.ndarray:
     return fit_mnl(phi, chosen, group=group, n_groups=n_groups, prior_prec=RIDGE).theta
 
 
-def fit_per_annotator(phi, chosen, annotator, n_annotators: int, prior_mean: np.ndarray, shrinkage: float) -> np.ndarray:
+def fit_per_annotator(
+    phi, chosen, annotator, n_annotators: int, prior_mean: np.ndarray, shrinkage: float
+) -> np.ndarray:
     """One reward per annotator, MAP under N(prior_mean[a], I / shrinkage) -> theta (A, d).
 
     ``prior_mean`` (A, d) is each annotator's group fit (or the pooled fit when groups are unknown); ``shrinkage``
@@ -337,8 +346,7 @@ def fit_mixture(
         return -np.einsum("nj,nj->j", W, lp[chosen, rows]) + 0.5 * RIDGE * np.sum(th**2, axis=1)
 
     # start each type at the mean reward of its k-means cluster; EM's Newton steps take it from there
-    theta = np.array([init_theta[labels == j].mean(0) if np.any(labels == j) else init_theta.mean(0)
-                      for j in range(K)])
+    theta = np.array([init_theta[labels == j].mean(0) if np.any(labels == j) else init_theta.mean(0) for j in range(K)])
     lp = log_probs(theta)
     ll_old = -np.inf
     converged = False
@@ -395,7 +403,7 @@ def fit_mixture(
         log_pi0 = np.log(np.maximum(resp.mean(0), 1e-12))
 
         def nll(x):
-            th, alpha = x[: K * d].reshape(K, d), x[K * d:]
+            th, alpha = x[: K * d].reshape(K, d), x[K * d :]
             log_pi = alpha - np.logaddexp.reduce(alpha)
             lpx = log_probs(th)
             lpost = np.asarray(S @ lpx[chosen, rows]) + log_pi[None]
@@ -411,11 +419,16 @@ def fit_mixture(
             f = -nrm.sum() + 0.5 * RIDGE * np.sum(th**2)
             return f, np.concatenate([g.ravel(), g_alpha])
 
-        res = scipy.optimize.minimize(nll, np.concatenate([theta.ravel(), log_pi0]), jac=True, method="L-BFGS-B",
-                                      options={"maxiter": 500, "gtol": 1e-6 * n, "ftol": 1e-12})
+        res = scipy.optimize.minimize(
+            nll,
+            np.concatenate([theta.ravel(), log_pi0]),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 500, "gtol": 1e-6 * n, "ftol": 1e-12},
+        )
         if -res.fun - 0.5 * RIDGE * np.sum(res.x[: K * d] ** 2) >= ll:
             theta = res.x[: K * d].reshape(K, d)
-            alpha = res.x[K * d:]
+            alpha = res.x[K * d :]
             log_pi = alpha - np.logaddexp.reduce(alpha)
             lpost = np.asarray(S @ log_probs(theta)[chosen, rows]) + log_pi[None]
             mx = lpost.max(1, keepdims=True)

@@ -347,7 +347,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--temperature", type=float, default=d.temperature, help="scales every model's spread")
     parser.add_argument("--nc-strength", type=float, default=d.nc_strength, help="NC repulsion strength in [0, 1]")
-    parser.add_argument("--persona-pull", type=float, default=d.persona_pull, help="how far a persona moves a model, [0, 1]")
+    parser.add_argument(
+        "--persona-pull", type=float, default=d.persona_pull, help="how far a persona moves a model, [0, 1]"
+    )
     parser.add_argument(
         "--pool",
         choices=POOL_SOURCES,
@@ -419,7 +421,13 @@ def pool_result_dict(df, source: str) -> dict:
         first = next(iter(by.values()))
         out.update(k=first["k"], prompts=first["n_prompts"], threshold=first["threshold"], seeds=first["n_seeds"])
         res = {"coverage": {p: by[f"coverage_{p}"]["mean"] for p in POLES}}
-        for key in ("vendi", "mean_pairwise_distance", "hull_area", "vendi_embedding", "mean_pairwise_distance_embedding"):
+        for key in (
+            "vendi",
+            "mean_pairwise_distance",
+            "hull_area",
+            "vendi_embedding",
+            "mean_pairwise_distance_embedding",
+        ):
             res[key] = by[key]["mean"]
         res["intervals"] = {key: [r["low"], r["high"]] for key, r in by.items() if r["low"] is not None}
         out["methods"][m] = res
@@ -449,9 +457,16 @@ def _run_pool(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(res))
         return 0
-    print(f"pool: {POOL_SOURCE_LABELS[args.pool]}, k = {res['k']}, {res['prompts']} prompts, threshold {res['threshold']}")
+    print(
+        f"pool: {POOL_SOURCE_LABELS[args.pool]}, k = {res['k']}, {res['prompts']} prompts, threshold {res['threshold']}"
+    )
     names = ["coverage " + p for p in res["methods"][POOL_METHODS[0]]["coverage"]] + [
-        "vendi", "mean_pairwise_distance", "hull_area", "vendi_embedding", "mean_pairwise_distance_embedding"]
+        "vendi",
+        "mean_pairwise_distance",
+        "hull_area",
+        "vendi_embedding",
+        "mean_pairwise_distance_embedding",
+    ]
     print(f"  {'metric':<34}" + "".join(f"{m:>10}" for m in res["methods"]))
     for name in names:
         vals = [r["coverage"][name[9:]] if name.startswith("coverage ") else r[name] for r in res["methods"].values()]
@@ -496,8 +511,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(res))
         return 0
-    print(f"strategy {res['strategy']} ({STRATEGY_LABELS[res['strategy']]}), k = {res['k']}, "
-          f"{res['prompts']} prompts, seeds {seeds[0]}..{seeds[-1]}, threshold {res['threshold']}")
+    print(
+        f"strategy {res['strategy']} ({STRATEGY_LABELS[res['strategy']]}), k = {res['k']}, "
+        f"{res['prompts']} prompts, seeds {seeds[0]}..{seeds[-1]}, threshold {res['threshold']}"
+    )
     print("ILLUSTRATIVE: simulated from illustrative model positions, not measured.")
     rows = [(METRIC_LABELS[f"coverage_{p}"], v) for p, v in res["coverage"].items()]
     rows += [(METRIC_LABELS[m], res[m]) for m in ("vendi", "mean_pairwise_distance", "hull_area")]
@@ -808,17 +825,20 @@ def evaluate_pool(
     pos_all = pool.select(AXIS_X, AXIS_Y).to_numpy().astype(float)
     rows_per_prompt = [np.asarray(r, dtype=np.int64) for r in groups["_row"].to_list()]
     metric_names = list(dv.METRICS) + ["vendi_embedding", "mean_pairwise_distance_embedding"]
-    labels = {**dv.METRIC_LABELS, "vendi_embedding": "Vendi score (embeddings, cosine)",
-              "mean_pairwise_distance_embedding": "mean pairwise cosine distance (embeddings)"}
+    labels = {
+        **dv.METRIC_LABELS,
+        "vendi_embedding": "Vendi score (embeddings, cosine)",
+        "mean_pairwise_distance_embedding": "mean pairwise cosine distance (embeddings)",
+    }
     out = []
     total, done = len(methods) * len(seed_list), 0
     for m in methods:
         per_seed: dict[str, list[float]] = {name: [] for name in metric_names}
         for seed in seed_list:
             rng = np.random.default_rng(seed)
-            chosen = np.stack([
-                rows[select_from_pool(m, emb[rows], pos_all[rows], k, rng, target)] for rows in rows_per_prompt
-            ])  # (prompts, k) row numbers
+            chosen = np.stack(
+                [rows[select_from_pool(m, emb[rows], pos_all[rows], k, rng, target)] for rows in rows_per_prompt]
+            )  # (prompts, k) row numbers
             plane = pos_all[chosen]
             vals = dv.batch_metrics(plane, t)
             vals["vendi_embedding"] = float(dv.vendi_batch(emb[chosen], "cosine").mean())
@@ -831,15 +851,35 @@ def evaluate_pool(
         for name in metric_names:
             v = np.asarray(per_seed[name])
             lo, hi = dv.mean_interval(v, lo_bound=dv.metric_floor(name), hi_bound=dv.metric_ceiling(name))
-            out.append({
-                "strategy": m, "metric": name, "label": labels[name], "mean": float(v.mean()),
-                "low": None if np.isnan(lo) else lo, "high": None if np.isnan(hi) else hi,
-                "n_seeds": len(seed_list), "n_prompts": len(rows_per_prompt), "k": k, "threshold": t,
-            })
-    return pl.DataFrame(out, schema={
-        "strategy": pl.String, "metric": pl.String, "label": pl.String, "mean": pl.Float64, "low": pl.Float64,
-        "high": pl.Float64, "n_seeds": pl.Int64, "n_prompts": pl.Int64, "k": pl.Int64, "threshold": pl.Float64,
-    })
+            out.append(
+                {
+                    "strategy": m,
+                    "metric": name,
+                    "label": labels[name],
+                    "mean": float(v.mean()),
+                    "low": None if np.isnan(lo) else lo,
+                    "high": None if np.isnan(hi) else hi,
+                    "n_seeds": len(seed_list),
+                    "n_prompts": len(rows_per_prompt),
+                    "k": k,
+                    "threshold": t,
+                }
+            )
+    return pl.DataFrame(
+        out,
+        schema={
+            "strategy": pl.String,
+            "metric": pl.String,
+            "label": pl.String,
+            "mean": pl.Float64,
+            "low": pl.Float64,
+            "high": pl.Float64,
+            "n_seeds": pl.Int64,
+            "n_prompts": pl.Int64,
+            "k": pl.Int64,
+            "threshold": pl.Float64,
+        },
+    )
 
 
 def load_pool(con, source: str = "candidates", model: str | None = None, scores=None):
@@ -861,17 +901,27 @@ def load_pool(con, source: str = "candidates", model: str | None = None, scores=
         raise ValueError(f"unknown pool source {source!r}: choose one of {', '.join(POOL_SOURCES)}")
     parts = []
     if source in ("candidates", "both"):
-        parts.append(query_pl(con, f"""
+        parts.append(
+            query_pl(
+                con,
+                f"""
             SELECT DISTINCT prompt_hash, h AS text_hash
             FROM (SELECT prompt_hash, unnest([a_hash, b_hash, c_hash, d_hash]) AS h FROM {schema.T_COMPARISONS})
-            WHERE h IS NOT NULL AND prompt_hash IS NOT NULL"""))
+            WHERE h IS NOT NULL AND prompt_hash IS NOT NULL""",
+            )
+        )
     if source in ("llm", "both"):
         if not _has_table(con, "llm_responses"):
             if source == "llm":
                 raise PoolUnavailable("this database holds no LLM responses: load some with `python -m analysis llm`")
         else:
-            parts.append(query_pl(con, "SELECT DISTINCT prompt_hash, text_hash FROM llm_responses "
-                                       "WHERE prompt_hash IS NOT NULL AND text_hash IS NOT NULL"))
+            parts.append(
+                query_pl(
+                    con,
+                    "SELECT DISTINCT prompt_hash, text_hash FROM llm_responses "
+                    "WHERE prompt_hash IS NOT NULL AND text_hash IS NOT NULL",
+                )
+            )
     pool = pl.concat(parts).unique(maintain_order=True) if parts else pl.DataFrame()
     if pool.height == 0:
         raise PoolUnavailable(f"no responses found for source {source!r} in this database")
@@ -884,7 +934,9 @@ def load_pool(con, source: str = "candidates", model: str | None = None, scores=
             scores = load_axis_scores(con, model)
         except LookupError as exc:
             raise PoolUnavailable(f"no axis scores stored yet: {exc}") from exc
-    sc = scores.select("text_hash", pl.col(AXIS_X).cast(pl.Float64), pl.col(AXIS_Y).cast(pl.Float64)).unique("text_hash")
+    sc = scores.select("text_hash", pl.col(AXIS_X).cast(pl.Float64), pl.col(AXIS_Y).cast(pl.Float64)).unique(
+        "text_hash"
+    )
     pool = pool.join(sc, on="text_hash", how="inner").sort(["prompt_hash", "text_hash"])
     if pool.height == 0:
         raise PoolUnavailable(
@@ -898,15 +950,29 @@ def load_pool(con, source: str = "candidates", model: str | None = None, scores=
     return pool.filter(pl.Series(keep)), emb[keep]
 
 
-def evaluate_pool_db(con, source: str, k: int, seeds: int | list[int], threshold: float | None = None,
-                     model: str | None = None, target: tuple[float, float] | None = None):
+def evaluate_pool_db(
+    con,
+    source: str,
+    k: int,
+    seeds: int | list[int],
+    threshold: float | None = None,
+    model: str | None = None,
+    target: tuple[float, float] | None = None,
+):
     """load_pool then evaluate_pool with every method: the page's real-text table (callable through ui.db.cached)."""
     pool, emb = load_pool(con, source, model)
     return evaluate_pool(pool, emb, k, POOL_METHODS, seeds, threshold, target=target)
 
 
-def pool_examples(pool, embeddings: np.ndarray, k: int, n_examples: int, seed: int,
-                  target: tuple[float, float] | None = None, min_pool: int | None = None) -> dict:
+def pool_examples(
+    pool,
+    embeddings: np.ndarray,
+    k: int,
+    n_examples: int,
+    seed: int,
+    target: tuple[float, float] | None = None,
+    min_pool: int | None = None,
+) -> dict:
     """A few prompts' selections, for drawing: {"prompt_hashes": [...], "pool": [(m, 2) positions per prompt],
     "sets": {method: (n_examples, k, 2)}}. The prompts are drawn at random (by seed) among those with enough
     responses; every method chooses from the same prompts."""
@@ -916,8 +982,11 @@ def pool_examples(pool, embeddings: np.ndarray, k: int, n_examples: int, seed: i
 
     need = max(int(k) + 1, 2 * int(k) if min_pool is None else int(min_pool))
     groups = (
-        pool.with_row_index("_row").group_by("prompt_hash", maintain_order=True).agg(pl.col("_row"))
-        .filter(pl.col("_row").list.len() >= need).sort("prompt_hash")
+        pool.with_row_index("_row")
+        .group_by("prompt_hash", maintain_order=True)
+        .agg(pl.col("_row"))
+        .filter(pl.col("_row").list.len() >= need)
+        .sort("prompt_hash")
     )
     if groups.height == 0:
         raise PoolUnavailable(f"no prompt has at least {need} responses with an embedding and a position")
@@ -929,11 +998,22 @@ def pool_examples(pool, embeddings: np.ndarray, k: int, n_examples: int, seed: i
     sets = {
         m: np.stack([pos[r[select_from_pool(m, emb[r], pos[r], k, rng, target)]] for r in rows]) for m in POOL_METHODS
     }
-    return {"prompt_hashes": [groups["prompt_hash"][int(i)] for i in pick], "pool": [pos[r] for r in rows], "sets": sets}
+    return {
+        "prompt_hashes": [groups["prompt_hash"][int(i)] for i in pick],
+        "pool": [pos[r] for r in rows],
+        "sets": sets,
+    }
 
 
-def pool_examples_db(con, source: str, k: int, n_examples: int, seed: int, model: str | None = None,
-                     target: tuple[float, float] | None = None) -> dict:
+def pool_examples_db(
+    con,
+    source: str,
+    k: int,
+    n_examples: int,
+    seed: int,
+    model: str | None = None,
+    target: tuple[float, float] | None = None,
+) -> dict:
     pool, emb = load_pool(con, source, model)
     return pool_examples(pool, emb, k, n_examples, seed, target)
 

@@ -31,8 +31,9 @@ def _decorate_plane(fig, row: int, col: int, threshold: float, show_labels: bool
         (-lim, lim, -lim, -t),  # traditional
         (-lim, -t, -lim, lim),  # survival
     ):
-        fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, fillcolor="rgba(214,39,40,0.06)", line_width=0,
-                      layer="below", **kw)
+        fig.add_shape(
+            type="rect", x0=x0, x1=x1, y0=y0, y1=y1, fillcolor="rgba(214,39,40,0.06)", line_width=0, layer="below", **kw
+        )
     for v in (-t, t):
         fig.add_shape(type="line", x0=v, x1=v, y0=-lim, y1=lim, line=dict(dash="dot", width=1, color="#999"), **kw)
         fig.add_shape(type="line", x0=-lim, x1=lim, y0=v, y1=v, line=dict(dash="dot", width=1, color="#999"), **kw)
@@ -41,8 +42,16 @@ def _decorate_plane(fig, row: int, col: int, threshold: float, show_labels: bool
     if show_labels:
         for x, y, text in QUADRANTS:
             x, y = x * lim / 1.6, y * lim / 1.6
-            fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=9, color="#888"),
-                               xanchor="left" if x < 0 else "right", yanchor="top" if y > 0 else "bottom", **kw)
+            fig.add_annotation(
+                x=x,
+                y=y,
+                text=text,
+                showarrow=False,
+                font=dict(size=9, color="#888"),
+                xanchor="left" if x < 0 else "right",
+                yanchor="top" if y > 0 else "bottom",
+                **kw,
+            )
     fig.update_xaxes(range=[-lim, lim], title_text=X_TITLE, zeroline=False, **kw)
     fig.update_yaxes(range=[-lim, lim], title_text=Y_TITLE, zeroline=False, scaleanchor=None, **kw)
 
@@ -87,39 +96,69 @@ def example_sets_figure(
     n = max(1, len(names))
     cols = min(2, n)
     rows = (n + cols - 1) // cols
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[titles.get(s, s) for s in names],
-                        horizontal_spacing=0.1, vertical_spacing=0.14)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[titles.get(s, s) for s in names],
+        horizontal_spacing=0.1,
+        vertical_spacing=0.14,
+    )
     for i, s in enumerate(names):
         r, c = i // cols + 1, i % cols + 1
         _decorate_plane(fig, r, c, threshold, show_labels=True, lim=lim)
         fig.add_trace(
             go.Scatter(
-                x=[p[1][0] for p in model_centers], y=[p[1][1] for p in model_centers], mode="markers",
-                marker=dict(symbol="x", size=[13] + [9] * (len(model_centers) - 1),
-                            color=["#333"] + ["#999"] * (len(model_centers) - 1)),
+                x=[p[1][0] for p in model_centers],
+                y=[p[1][1] for p in model_centers],
+                mode="markers",
+                marker=dict(
+                    symbol="x",
+                    size=[13] + [9] * (len(model_centers) - 1),
+                    color=["#333"] + ["#999"] * (len(model_centers) - 1),
+                ),
                 text=[p[0] + (" (used by iid, persona, nc)" if n == 0 else "") for n, p in enumerate(model_centers)],
                 hovertemplate="%{text}<br>default position (illustrative)<extra></extra>",
-                name="model default (illustrative)", legendgroup="models", showlegend=(i == 0),
+                name="model default (illustrative)",
+                legendgroup="models",
+                showlegend=(i == 0),
             ),
-            row=r, col=c,
+            row=r,
+            col=c,
         )
         for j, pts in enumerate(np.asarray(sets[s])):
             colour = SET_COLOURS[j % len(SET_COLOURS)]
             ring = _hull_ring(pts)
             if ring is not None:
-                fig.add_trace(go.Scatter(x=ring[:, 0], y=ring[:, 1], mode="lines", line=dict(color=colour, width=1),
-                                         fill="toself", fillcolor=_rgba(colour, 0.06), opacity=0.6,
-                                         hoverinfo="skip", showlegend=False), row=r, col=c)
+                fig.add_trace(
+                    go.Scatter(
+                        x=ring[:, 0],
+                        y=ring[:, 1],
+                        mode="lines",
+                        line=dict(color=colour, width=1),
+                        fill="toself",
+                        fillcolor=_rgba(colour, 0.06),
+                        opacity=0.6,
+                        hoverinfo="skip",
+                        showlegend=False,
+                    ),
+                    row=r,
+                    col=c,
+                )
             fig.add_trace(
                 go.Scatter(
-                    x=pts[:, 0], y=pts[:, 1], mode="markers", marker=dict(size=9, color=colour),
-                    name=f"prompt {j + 1}", legendgroup=f"set{j}", showlegend=(i == 0),
+                    x=pts[:, 0],
+                    y=pts[:, 1],
+                    mode="markers",
+                    marker=dict(size=9, color=colour),
+                    name=f"prompt {j + 1}",
+                    legendgroup=f"set{j}",
+                    showlegend=(i == 0),
                     hovertemplate=f"prompt {j + 1}<br>self-expression %{{x:.2f}}<br>secular %{{y:.2f}}<extra></extra>",
                 ),
-                row=r, col=c,
+                row=r,
+                col=c,
             )
-    fig.update_layout(height=430 * rows, margin=dict(l=10, r=10, t=70, b=10),
-                      legend=dict(orientation="h", y=-0.08))
+    fig.update_layout(height=430 * rows, margin=dict(l=10, r=10, t=70, b=10), legend=dict(orientation="h", y=-0.08))
     return fig
 
 
@@ -134,8 +173,12 @@ def candidates_figure(points: np.ndarray, texts: Sequence[str], threshold: float
     short = [t if len(t) <= 80 else t[:77] + "..." for t in texts]
     fig.add_trace(
         go.Scatter(
-            x=pts[:, 0], y=pts[:, 1], mode="markers+text", text=[str(i + 1) for i in range(len(pts))],
-            textposition="top center", marker=dict(size=11, color="#1f77b4"),
+            x=pts[:, 0],
+            y=pts[:, 1],
+            mode="markers+text",
+            text=[str(i + 1) for i in range(len(pts))],
+            textposition="top center",
+            marker=dict(size=11, color="#1f77b4"),
             customdata=np.array([[s, p] for s, p in zip(short, on_pole_labels)], dtype=object),
             hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
             name="your candidates",
@@ -145,15 +188,18 @@ def candidates_figure(points: np.ndarray, texts: Sequence[str], threshold: float
     return fig
 
 
-def coverage_figure(table, reported: Mapping[str, Mapping[str, float]], poles: Sequence[str] = ("traditional", "survival")):
+def coverage_figure(
+    table, reported: Mapping[str, Mapping[str, float]], poles: Sequence[str] = ("traditional", "survival")
+):
     """One panel per pole: coverage@k per strategy (bars, with the interval over seeds when there is one);
     black diamonds: the values reported in the paper (coverage@4) where the paper gives one."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     strategies = list(dict.fromkeys(table["strategy"].to_list()))
-    fig = make_subplots(rows=1, cols=len(poles), subplot_titles=[f"{POLE_LABELS[p]} pole" for p in poles],
-                        shared_yaxes=True)
+    fig = make_subplots(
+        rows=1, cols=len(poles), subplot_titles=[f"{POLE_LABELS[p]} pole" for p in poles], shared_yaxes=True
+    )
     for i, pole in enumerate(poles, start=1):
         sub = {r["strategy"]: r for r in table.filter(table["metric"] == f"coverage_{pole}").iter_rows(named=True)}
         means = [sub[s]["mean"] for s in strategies]
@@ -161,17 +207,40 @@ def coverage_figure(table, reported: Mapping[str, Mapping[str, float]], poles: S
         hi = [sub[s]["high"] for s in strategies]
         err = None
         if all(v is not None for v in lo + hi):
-            err = dict(type="data", symmetric=False, array=[h - m for h, m in zip(hi, means)],
-                       arrayminus=[m - lo_ for m, lo_ in zip(means, lo)])
-        fig.add_trace(go.Bar(x=strategies, y=means, error_y=err, marker_color="#4c78a8",
-                             name="simulated (illustrative positions)", showlegend=(i == 1),
-                             hovertemplate="%{x}: %{y:.1%} (simulated)<extra></extra>"), row=1, col=i)
+            err = dict(
+                type="data",
+                symmetric=False,
+                array=[h - m for h, m in zip(hi, means)],
+                arrayminus=[m - lo_ for m, lo_ in zip(means, lo)],
+            )
+        fig.add_trace(
+            go.Bar(
+                x=strategies,
+                y=means,
+                error_y=err,
+                marker_color="#4c78a8",
+                name="simulated (illustrative positions)",
+                showlegend=(i == 1),
+                hovertemplate="%{x}: %{y:.1%} (simulated)<extra></extra>",
+            ),
+            row=1,
+            col=i,
+        )
         xs = [s for s in strategies if pole in reported.get(s, {})]
         if xs:
-            fig.add_trace(go.Scatter(x=xs, y=[reported[s][pole] for s in xs], mode="markers",
-                                     marker=dict(symbol="diamond", size=13, color="black"),
-                                     name="reported in the paper (coverage@4)", showlegend=(i == 1),
-                                     hovertemplate="reported in the paper: %{y:.0%}<extra></extra>"), row=1, col=i)
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=[reported[s][pole] for s in xs],
+                    mode="markers",
+                    marker=dict(symbol="diamond", size=13, color="black"),
+                    name="reported in the paper (coverage@4)",
+                    showlegend=(i == 1),
+                    hovertemplate="reported in the paper: %{y:.0%}<extra></extra>",
+                ),
+                row=1,
+                col=i,
+            )
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
     fig.update_yaxes(title_text="coverage@k (share of prompts)", row=1, col=1)
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=-0.15))

@@ -36,21 +36,15 @@ def turn_column(turn: str, field: str) -> str:
 
 
 RELEASE_COLUMNS: tuple[str, ...] = (
-    BASE_COLUMNS
-    + tuple(turn_column(t, f) for t in TURNS for f in TURN_FIELDS)
-    + ANNOTATOR_COLUMNS
-    + FLAG_COLUMNS
+    BASE_COLUMNS + tuple(turn_column(t, f) for t in TURNS for f in TURN_FIELDS) + ANNOTATOR_COLUMNS + FLAG_COLUMNS
 )
 
 # Columns without which a row cannot be placed at all. Turn feedback and the demographic and flag
 # columns are optional: when absent they load as NULL.
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    ("conversation_id", "annotator_id")
-    + tuple(
-        turn_column(t, f)
-        for t in TURNS
-        for f in ("prompt", "response_a", "response_b", "response_c", "response_d", "preferred_response")
-    )
+REQUIRED_COLUMNS: tuple[str, ...] = ("conversation_id", "annotator_id") + tuple(
+    turn_column(t, f)
+    for t in TURNS
+    for f in ("prompt", "response_a", "response_b", "response_c", "response_d", "preferred_response")
 )
 OPTIONAL_COLUMNS: tuple[str, ...] = tuple(c for c in RELEASE_COLUMNS if c not in REQUIRED_COLUMNS)
 

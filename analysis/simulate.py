@@ -148,8 +148,11 @@ def config_from_params(q) -> tuple[SimConfig, list[str]]:
     pop = base.population
     if q.get("pop"):
         try:
-            pop = Population(groups_from_param(q["pop"]), mode=q.get("mode", "country") or "country",
-                             illustrative=q["pop"] == groups_to_param(base.population.groups))
+            pop = Population(
+                groups_from_param(q["pop"]),
+                mode=q.get("mode", "country") or "country",
+                illustrative=q["pop"] == groups_to_param(base.population.groups),
+            )
         except ValueError as exc:
             msgs.append(f"The population in the link could not be read ({exc}); using the illustrative defaults.")
             pop = base.population
@@ -190,7 +193,12 @@ class Dataset:
 def _streams(seed: int) -> tuple[np.random.Generator, int, np.random.Generator, np.random.Generator]:
     ss = np.random.SeedSequence(int(seed))
     a, c, ch, fit = ss.spawn(4)
-    return (np.random.default_rng(a), int(c.generate_state(1)[0]), np.random.default_rng(ch), np.random.default_rng(fit))
+    return (
+        np.random.default_rng(a),
+        int(c.generate_state(1)[0]),
+        np.random.default_rng(ch),
+        np.random.default_rng(fit),
+    )
 
 
 def collect(config: SimConfig, strategy: str, seed: int) -> Dataset:
@@ -248,6 +256,7 @@ def fit_models(config: SimConfig, data: Dataset, n_per: int, rng: np.random.Gene
         def f(tphi):
             lp = rm.log_softmax(np.einsum("tkd,gd->gtk", tphi, theta_g))  # (G, T, k)
             return lp[index]
+
         return f
 
     pooled = rm.fit_pooled(phi, chosen)
@@ -262,8 +271,9 @@ def fit_models(config: SimConfig, data: Dataset, n_per: int, rng: np.random.Gene
             ann_logp["conditional"] = shared(cond, data.ann_group)
     if "per_annotator" in models or "mixture" in models:
         # toward the pooled fit: the mixture must not see the groups
-        toward_pooled = rm.fit_per_annotator(phi, chosen, ann, A, np.broadcast_to(pooled, (A, pooled.size)),
-                                             config.shrinkage)
+        toward_pooled = rm.fit_per_annotator(
+            phi, chosen, ann, A, np.broadcast_to(pooled, (A, pooled.size)), config.shrinkage
+        )
     if "per_annotator" in models:
         prior = cond[data.ann_group] if cond is not None else np.broadcast_to(pooled, (A, pooled.size))
         th = toward_pooled if cond is None else rm.fit_per_annotator(phi, chosen, ann, A, prior, config.shrinkage)
@@ -311,9 +321,18 @@ def score(config: SimConfig, data: Dataset, fits: Fits) -> list[dict]:
     oracle_acc = per_group(np.take_along_axis(p_true, true_best[..., None], -1)[..., 0])
     oracle_ll = per_group((p_true * np.log(np.maximum(p_true, 1e-300))).sum(-1))
     for g in range(G):
-        rows.append(dict(model="oracle", group=pop.groups[g].name, accuracy=float(oracle_acc[g]),
-                         log_lik=float(oracle_ll[g]), ideal_error=0.0 if ideal_kind else None, kendall_tau=1.0,
-                         rec_x=pop.groups[g].x, rec_y=pop.groups[g].y))
+        rows.append(
+            dict(
+                model="oracle",
+                group=pop.groups[g].name,
+                accuracy=float(oracle_acc[g]),
+                log_lik=float(oracle_ll[g]),
+                ideal_error=0.0 if ideal_kind else None,
+                kendall_tau=1.0,
+                rec_x=pop.groups[g].x,
+                rec_y=pop.groups[g].y,
+            )
+        )
     for model, logp_fn in fits.ann_logp.items():
         lp = logp_fn(tphi)  # (A, T, k)
         top = np.argmax(lp, axis=-1)
@@ -326,13 +345,28 @@ def score(config: SimConfig, data: Dataset, fits: Fits) -> list[dict]:
             true_u = utility(grid, pop.ideals[g], config.choice.utility)
             tau = scipy.stats.kendalltau(greward[g], true_u).statistic
             err = float(np.linalg.norm(rec[g] - pop.ideals[g])) if ideal_kind else None
-            rows.append(dict(model=model, group=pop.groups[g].name, accuracy=float(acc[g]), log_lik=float(ll[g]),
-                             ideal_error=err, kendall_tau=float(tau), rec_x=float(rec[g, 0]), rec_y=float(rec[g, 1])))
+            rows.append(
+                dict(
+                    model=model,
+                    group=pop.groups[g].name,
+                    accuracy=float(acc[g]),
+                    log_lik=float(ll[g]),
+                    ideal_error=err,
+                    kendall_tau=float(tau),
+                    rec_x=float(rec[g, 0]),
+                    rec_y=float(rec[g, 1]),
+                )
+            )
     return rows
 
 
-def run_once(config: SimConfig, strategy: str, seed: int, sizes: Sequence[int] | None = None,
-             on_fit: Callable[[], None] | None = None) -> pl.DataFrame:
+def run_once(
+    config: SimConfig,
+    strategy: str,
+    seed: int,
+    sizes: Sequence[int] | None = None,
+    on_fit: Callable[[], None] | None = None,
+) -> pl.DataFrame:
     """One strategy and seed: a row per (comparisons per annotator n, model, group). ``sizes`` default [N].
 
     BLAS runs single-threaded here: every product is tiny (3 features, k candidates, a few types), and on shared
@@ -345,8 +379,9 @@ def run_once(config: SimConfig, strategy: str, seed: int, sizes: Sequence[int] |
         return _run_once(config, strategy, seed, sizes, on_fit)
 
 
-def _run_once(config: SimConfig, strategy: str, seed: int, sizes: Sequence[int] | None,
-              on_fit: Callable[[], None] | None) -> pl.DataFrame:
+def _run_once(
+    config: SimConfig, strategy: str, seed: int, sizes: Sequence[int] | None, on_fit: Callable[[], None] | None
+) -> pl.DataFrame:
     data = collect(config, strategy, seed)
     sizes = sorted({int(s) for s in (sizes or [config.comparisons_per_annotator])})
     bad = [s for s in sizes if not 1 <= s <= config.comparisons_per_annotator]
@@ -381,8 +416,13 @@ RESULT_SCHEMA = {
 }
 
 
-def run_experiment(config: SimConfig, strategies: Sequence[str], seeds: Sequence[int], sizes: Sequence[int] | None = None,
-                   progress: Callable[[float, str], None] | None = None) -> pl.DataFrame:
+def run_experiment(
+    config: SimConfig,
+    strategies: Sequence[str],
+    seeds: Sequence[int],
+    sizes: Sequence[int] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> pl.DataFrame:
     """Every strategy x seed (x learning-curve size): the long results table. ``progress(fraction, text)``."""
     sizes = list(sizes or [config.comparisons_per_annotator])
     total = len(strategies) * len(seeds) * len(set(sizes))
@@ -390,10 +430,12 @@ def run_experiment(config: SimConfig, strategies: Sequence[str], seeds: Sequence
     frames = []
     for strategy in strategies:
         for seed in seeds:
+
             def tick(strategy=strategy, seed=seed):
                 done[0] += 1
                 if progress is not None:
                     progress(done[0] / total, f"{strategy}, seed {seed}: {done[0]} of {total} fits")
+
             frames.append(run_once(config, strategy, seed, sizes, on_fit=tick))
     return pl.concat(frames)
 
@@ -401,15 +443,12 @@ def run_experiment(config: SimConfig, strategies: Sequence[str], seeds: Sequence
 # ------------------------------------------------------------------------------------------------ summaries
 def summarise(df: pl.DataFrame) -> pl.DataFrame:
     """Per (strategy, seed, comparisons, model): mean and worst-group accuracy, mean log-lik, mean ideal error, tau."""
-    return (
-        df.group_by(["strategy", "seed", "per_annotator", "comparisons", "model"], maintain_order=True)
-        .agg(
-            accuracy=pl.col("accuracy").mean(),
-            worst_accuracy=pl.col("accuracy").min(),
-            log_lik=pl.col("log_lik").mean(),
-            ideal_error=pl.col("ideal_error").mean(),
-            kendall_tau=pl.col("kendall_tau").mean(),
-        )
+    return df.group_by(["strategy", "seed", "per_annotator", "comparisons", "model"], maintain_order=True).agg(
+        accuracy=pl.col("accuracy").mean(),
+        worst_accuracy=pl.col("accuracy").min(),
+        log_lik=pl.col("log_lik").mean(),
+        ideal_error=pl.col("ideal_error").mean(),
+        kendall_tau=pl.col("kendall_tau").mean(),
     )
 
 
@@ -426,16 +465,13 @@ def curves(df: pl.DataFrame, metric: str) -> pl.DataFrame:
 def group_table(df: pl.DataFrame) -> pl.DataFrame:
     """Per (strategy, model, group) at the largest size: metrics averaged over seeds."""
     top = df.filter(pl.col("per_annotator") == pl.col("per_annotator").max())
-    return (
-        top.group_by(["strategy", "model", "group"], maintain_order=True)
-        .agg(
-            accuracy=pl.col("accuracy").mean(),
-            log_lik=pl.col("log_lik").mean(),
-            ideal_error=pl.col("ideal_error").mean(),
-            kendall_tau=pl.col("kendall_tau").mean(),
-            rec_x=pl.col("rec_x").mean(),
-            rec_y=pl.col("rec_y").mean(),
-        )
+    return top.group_by(["strategy", "model", "group"], maintain_order=True).agg(
+        accuracy=pl.col("accuracy").mean(),
+        log_lik=pl.col("log_lik").mean(),
+        ideal_error=pl.col("ideal_error").mean(),
+        kendall_tau=pl.col("kendall_tau").mean(),
+        rec_x=pl.col("rec_x").mean(),
+        rec_y=pl.col("rec_y").mean(),
     )
 
 
@@ -462,14 +498,18 @@ def headline(df: pl.DataFrame, population: Population) -> str | None:
     errs: dict[str, dict[str, float]] = {}
     for strategy in tab["strategy"].unique(maintain_order=True):
         t = tab.filter((pl.col("strategy") == strategy) & pl.col("group").is_in(target))
-        errs[strategy] = {m: float(t.filter(pl.col("model") == m)["ideal_error"].mean())
-                          for m in t["model"].unique(maintain_order=True)}
+        errs[strategy] = {
+            m: float(t.filter(pl.col("model") == m)["ideal_error"].mean())
+            for m in t["model"].unique(maintain_order=True)
+        }
     parts = []
     for strategy, e in errs.items():
         bits = ", ".join(f"{MODEL_LABELS[m].split(' (')[0]} {v:.2f}" for m, v in e.items())
         parts.append(f"with {strategy} candidates {bits}")
-    text = (f"Distance from the true ideal points of {' and '.join(target)} (mean, plane units; the poles sit near "
-            "±1): " + "; ".join(parts) + ".")
+    text = (
+        f"Distance from the true ideal points of {' and '.join(target)} (mean, plane units; the poles sit near "
+        "±1): " + "; ".join(parts) + "."
+    )
     strategies = list(errs)
     if len(strategies) == 2:
         a, b = strategies
@@ -478,8 +518,10 @@ def headline(df: pl.DataFrame, population: Population) -> str | None:
                 ratio = errs[a][m] / errs[b][m]
                 better, worse, r = (b, a, ratio) if ratio >= 1 else (a, b, 1 / ratio)
                 name = MODEL_LABELS[m].split(" (")[0]
-                text += (f" At the same number of comparisons the {name} model places them {r:.1f}× closer with "
-                         f"{better} candidates than with {worse} candidates")
+                text += (
+                    f" At the same number of comparisons the {name} model places them {r:.1f}× closer with "
+                    f"{better} candidates than with {worse} candidates"
+                )
                 text += _catch_up(df, target, m, better, worse) + "."
                 break
     return text
@@ -487,15 +529,21 @@ def headline(df: pl.DataFrame, population: Population) -> str | None:
 
 def _catch_up(df: pl.DataFrame, target: Sequence[str], model: str, better: str, worse: str) -> str:
     """Where the better strategy's learning curve first reaches the worse one's final error (a clause, or '')."""
-    c = (df.filter((pl.col("model") == model) & pl.col("group").is_in(list(target)))
-         .group_by(["strategy", "comparisons"]).agg(pl.col("ideal_error").mean()).sort("comparisons"))
+    c = (
+        df.filter((pl.col("model") == model) & pl.col("group").is_in(list(target)))
+        .group_by(["strategy", "comparisons"])
+        .agg(pl.col("ideal_error").mean())
+        .sort("comparisons")
+    )
     worse_final = c.filter(pl.col("strategy") == worse)["ideal_error"].to_list()[-1]
     b = c.filter(pl.col("strategy") == better)
     reached = b.filter(pl.col("ideal_error") <= worse_final)["comparisons"].to_list()
     total = int(b["comparisons"].max())
     if reached and reached[0] < total:
-        return (f"; {better} candidates reach the error {worse} candidates end with ({worse_final:.2f}) after "
-                f"{reached[0]:,} of the {total:,} comparisons")
+        return (
+            f"; {better} candidates reach the error {worse} candidates end with ({worse_final:.2f}) after "
+            f"{reached[0]:,} of the {total:,} comparisons"
+        )
     return ""
 
 
@@ -519,10 +567,20 @@ def curve_sizes(per_annotator: int) -> list[int]:
 def cli_summary(df: pl.DataFrame, config: SimConfig, strategy: str, requested: int) -> dict:
     """The JSON object of the CLI for one strategy (averaged over the seeds in ``df``)."""
     tab = group_table(df)
-    out = {"strategy": strategy, "comparisons": int(df["comparisons"].max()), "comparisons_requested": int(requested),
-           "annotators": config.n_annotators, "per_annotator": config.comparisons_per_annotator, "k": config.k,
-           "beta": config.choice.beta, "utility": config.choice.utility, "population_mode": config.population.mode,
-           "seeds": sorted(int(s) for s in df["seed"].unique()), "models": {}, "illustrative": True}
+    out = {
+        "strategy": strategy,
+        "comparisons": int(df["comparisons"].max()),
+        "comparisons_requested": int(requested),
+        "annotators": config.n_annotators,
+        "per_annotator": config.comparisons_per_annotator,
+        "k": config.k,
+        "beta": config.choice.beta,
+        "utility": config.choice.utility,
+        "population_mode": config.population.mode,
+        "seeds": sorted(int(s) for s in df["seed"].unique()),
+        "models": {},
+        "illustrative": True,
+    }
     for model in [*config.active_models, "oracle"]:
         t = tab.filter(pl.col("model") == model)
         acc = {r["group"]: round(r["accuracy"], 4) for r in t.iter_rows(named=True)}
@@ -548,8 +606,12 @@ def cli_summary(df: pl.DataFrame, config: SimConfig, strategy: str, requested: i
 # ------------------------------------------------------------------------------------------------ CLI
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strategy", choices=STRATEGIES, default="iid", help="candidate-sampling strategy")
-    parser.add_argument("--comparisons", type=int, default=20000,
-                        help="total comparisons across all annotators (default 20000 = 1000 x 20)")
+    parser.add_argument(
+        "--comparisons",
+        type=int,
+        default=20000,
+        help="total comparisons across all annotators (default 20000 = 1000 x 20)",
+    )
     parser.add_argument("--annotators", type=int, default=1000, help="total annotators (split by population share)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seeds", type=int, default=1, help="average over this many seeds (seed, seed+1, ...)")
@@ -570,14 +632,20 @@ def run(args: argparse.Namespace) -> int:
         return 2
     per = args.comparisons // args.annotators
     if per < 1:
-        print(f"error: --comparisons ({args.comparisons}) must be at least the number of annotators "
-              f"({args.annotators}): every annotator needs one comparison. Raise --comparisons or lower --annotators.",
-              file=sys.stderr)
+        print(
+            f"error: --comparisons ({args.comparisons}) must be at least the number of annotators "
+            f"({args.annotators}): every annotator needs one comparison. Raise --comparisons or lower --annotators.",
+            file=sys.stderr,
+        )
         return 2
     try:
         config = SimConfig(
-            choice=ChoiceModel(args.utility, args.beta), k=args.k, n_annotators=args.annotators,
-            comparisons_per_annotator=per, n_components=args.components, shrinkage=args.shrinkage,
+            choice=ChoiceModel(args.utility, args.beta),
+            k=args.k,
+            n_annotators=args.annotators,
+            comparisons_per_annotator=per,
+            n_components=args.components,
+            shrinkage=args.shrinkage,
             models=tuple(m.strip() for m in args.models.split(",") if m.strip()),
         )
     except ValueError as exc:
@@ -590,19 +658,26 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out))
         return 0
-    print(f"Reward-model recovery, strategy {args.strategy}: {out['comparisons']} comparisons "
-          f"({config.n_annotators} annotators x {per}), k={config.k}, beta={config.choice.beta:g}, "
-          f"seeds {seeds[0]}..{seeds[-1]}. ILLUSTRATIVE population and choice model.")
+    print(
+        f"Reward-model recovery, strategy {args.strategy}: {out['comparisons']} comparisons "
+        f"({config.n_annotators} annotators x {per}), k={config.k}, beta={config.choice.beta:g}, "
+        f"seeds {seeds[0]}..{seeds[-1]}. ILLUSTRATIVE population and choice model."
+    )
     groups = config.population.names
     head = f"{'model':<15}" + "".join(f"{g[:13]:>14}" for g in groups) + f"{'worst':>8}{'ideal err':>11}{'tau':>7}"
     print("held-out expected accuracy per group")
     print(head)
     for model, m in out["models"].items():
         err = "-" if m["ideal_point_error"] is None else f"{m['ideal_point_error']:.3f}"
-        print(f"{model:<15}" + "".join(f"{m['accuracy_by_country'][g]:>14.3f}" for g in groups)
-              + f"{m['worst_country_accuracy']:>8.3f}{err:>11}{m['kendall_tau']:>7.3f}")
+        print(
+            f"{model:<15}"
+            + "".join(f"{m['accuracy_by_country'][g]:>14.3f}" for g in groups)
+            + f"{m['worst_country_accuracy']:>8.3f}{err:>11}{m['kendall_tau']:>7.3f}"
+        )
     if "pooled" in out["models"]:
         p = out["models"]["pooled"]
-        print(f"The pooled reward's optimum {tuple(p['optimum'])} lies nearest {p['represents']} "
-              f"({p['represents_distance']:.3f} away).")
+        print(
+            f"The pooled reward's optimum {tuple(p['optimum'])} lies nearest {p['represents']} "
+            f"({p['represents_distance']:.3f} away)."
+        )
     return 0

@@ -37,8 +37,7 @@ CATALOG = "explorer"  # the name the database is attached under in the console i
 
 EXAMPLES: dict[str, str] = {
     "Tables and their sizes": (
-        "SELECT table_name, estimated_size AS rows, column_count\n"
-        "FROM duckdb_tables()\nORDER BY table_name"
+        "SELECT table_name, estimated_size AS rows, column_count\nFROM duckdb_tables()\nORDER BY table_name"
     ),
     "Comparisons by country and language": (
         "SELECT country, assigned_lang, count(*) AS comparisons,\n"
@@ -190,9 +189,7 @@ def check_query(sql: str) -> str:
     if len(statements) == 0:
         raise RefusedQuery("Type a query first (one SELECT statement), or pick an example.")
     if len(statements) > 1:
-        raise RefusedQuery(
-            f"Refused: {len(statements)} statements. The console runs exactly one statement at a time."
-        )
+        raise RefusedQuery(f"Refused: {len(statements)} statements. The console runs exactly one statement at a time.")
     stmt = statements[0]
     try:
         kind = stmt.type.name
@@ -273,9 +270,7 @@ def open_console(db_path: str | Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) 
     """A separate DuckDB instance that sees the database read-only and nothing else, its settings locked."""
     path = Path(db_path)
     if not path.exists():
-        raise FileNotFoundError(
-            f"No database at {path}. Build the demo with `python -m analysis demo --db {path}`."
-        )
+        raise FileNotFoundError(f"No database at {path}. Build the demo with `python -m analysis demo --db {path}`.")
     con = duckdb.connect(
         ":memory:",
         config={

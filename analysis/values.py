@@ -214,9 +214,7 @@ def comparison_offsets(comps: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFram
         col = f"{letter}_hash"
         if col not in out.columns:
             out = out.with_columns(pl.lit(None, dtype=pl.String).alias(col))
-        out = out.join(
-            sm.rename({"text_hash": col, X: f"{letter}_x", Y: f"{letter}_y"}), on=col, how="left"
-        )
+        out = out.join(sm.rename({"text_hash": col, X: f"{letter}_x", Y: f"{letter}_y"}), on=col, how="left")
     out = out.join(sm.rename({"text_hash": "chosen_hash", X: "chosen_x", Y: "chosen_y"}), on="chosen_hash", how="left")
     out = out.filter(pl.col("chosen_x").is_not_null() & pl.col("chosen_y").is_not_null())
     xs = [pl.col(f"{l}_x") for l in LETTERS]
@@ -260,7 +258,9 @@ def revealed_from_comparisons(comps: pl.DataFrame, scores: pl.DataFrame) -> pl.D
     return out.sort("annotator_id")
 
 
-def human_plot_positions(revealed: pl.DataFrame, frame: str = "revealed", origin: tuple[float, float] = (0.0, 0.0)) -> pl.DataFrame:
+def human_plot_positions(
+    revealed: pl.DataFrame, frame: str = "revealed", origin: tuple[float, float] = (0.0, 0.0)
+) -> pl.DataFrame:
     """Positions to draw people at: ``revealed`` = origin + revealed offset (origin: the centre of the
     candidates offered under the filters); ``chosen`` = mean chosen position. Adds columns x, y."""
     if frame not in HUMAN_FRAMES:
@@ -270,7 +270,9 @@ def human_plot_positions(revealed: pl.DataFrame, frame: str = "revealed", origin
     return revealed.with_columns(x=pl.col("chosen_x"), y=pl.col("chosen_y"))
 
 
-def group_dispersion(frame: pl.DataFrame, group: str, kind: str, x: str = "x", y: str = "y", llm_quadrant: tuple[int, int] | None = None) -> pl.DataFrame:
+def group_dispersion(
+    frame: pl.DataFrame, group: str, kind: str, x: str = "x", y: str = "y", llm_quadrant: tuple[int, int] | None = None
+) -> pl.DataFrame:
     """One row per group with n, centroid, mean distance to centroid, sd, covariance, 95% ellipse area,
     and (when ``llm_quadrant`` is given) the share of the group's points in that quadrant."""
     rows = []
@@ -281,7 +283,11 @@ def group_dispersion(frame: pl.DataFrame, group: str, kind: str, x: str = "x", y
             if llm_quadrant is not None:
                 row["share_in_llm_quadrant"] = share_in_quadrant(pts[:, 0], pts[:, 1], llm_quadrant)
             rows.append(row)
-    return pl.DataFrame(rows, schema=_DISPERSION_SCHEMA if llm_quadrant is not None else _DISPERSION_SCHEMA_NOQ) if rows else pl.DataFrame(schema=_DISPERSION_SCHEMA)
+    return (
+        pl.DataFrame(rows, schema=_DISPERSION_SCHEMA if llm_quadrant is not None else _DISPERSION_SCHEMA_NOQ)
+        if rows
+        else pl.DataFrame(schema=_DISPERSION_SCHEMA)
+    )
 
 
 _DISPERSION_SCHEMA_NOQ = {
@@ -299,7 +305,9 @@ _DISPERSION_SCHEMA_NOQ = {
 _DISPERSION_SCHEMA = {**_DISPERSION_SCHEMA_NOQ, "share_in_llm_quadrant": pl.Float64}
 
 
-def ellipses_by_group(frame: pl.DataFrame, group: str, x: str = "x", y: str = "y", coverage: float = ELLIPSE_COVERAGE) -> dict[str, np.ndarray]:
+def ellipses_by_group(
+    frame: pl.DataFrame, group: str, x: str = "x", y: str = "y", coverage: float = ELLIPSE_COVERAGE
+) -> dict[str, np.ndarray]:
     """The coverage ellipse polyline of each group with at least 3 points."""
     out: dict[str, np.ndarray] = {}
     for key, sub in frame.group_by(group, maintain_order=True):
@@ -310,7 +318,9 @@ def ellipses_by_group(frame: pl.DataFrame, group: str, x: str = "x", y: str = "y
     return out
 
 
-def stratified_sample(frame: pl.DataFrame, max_points: int = DEFAULT_MAX_POINTS, strata: str | None = None, seed: int = 0) -> tuple[pl.DataFrame, bool]:
+def stratified_sample(
+    frame: pl.DataFrame, max_points: int = DEFAULT_MAX_POINTS, strata: str | None = None, seed: int = 0
+) -> tuple[pl.DataFrame, bool]:
     """At most ``max_points`` rows, sampled without replacement, seeded. With ``strata``, each stratum keeps
     its share of the rows (rounded) and at least min(its size, 25) rows, so small groups stay visible.
     Returns (frame, sampled?)."""
@@ -353,7 +363,9 @@ def _where(filters: Any, alias: str = "f") -> tuple[str, list]:
     return filters.where(alias)
 
 
-def load_scores(con: duckdb.DuckDBPyConnection, model: str | None = None, scores: pl.DataFrame | None = None) -> pl.DataFrame:
+def load_scores(
+    con: duckdb.DuckDBPyConnection, model: str | None = None, scores: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Axis scores to use: the given frame, else the stored ones (analysis.axes.load_axis_scores)."""
     if scores is not None:
         return scores
@@ -373,13 +385,21 @@ def filtered_comparisons(con: duckdb.DuckDBPyConnection, filters: Any = None) ->
     return _q(con, sql, params)
 
 
-def revealed_positions(con: duckdb.DuckDBPyConnection, filters: Any = None, model: str | None = None, scores: pl.DataFrame | None = None) -> pl.DataFrame:
+def revealed_positions(
+    con: duckdb.DuckDBPyConnection, filters: Any = None, model: str | None = None, scores: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Revealed position per annotator under the filters (axis scores from ``scores`` or the stored ones)."""
     comps = filtered_comparisons(con, filters)
     return revealed_from_comparisons(comps, load_scores(con, model, scores))
 
 
-def offered_points(con: duckdb.DuckDBPyConnection, filters: Any = None, model: str | None = None, scores: pl.DataFrame | None = None, coords: pl.DataFrame | None = None) -> pl.DataFrame:
+def offered_points(
+    con: duckdb.DuckDBPyConnection,
+    filters: Any = None,
+    model: str | None = None,
+    scores: pl.DataFrame | None = None,
+    coords: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """One row per offered candidate (comparison x letter) under the filters: comparison_id, letter,
     text_hash, prompt_hash, chosen (bool), country, language, x, y. Positions come from ``coords``
     (text_hash, x, y; e.g. the UMAP projection) when given, else from the axis scores (x = self_expression,
@@ -404,14 +424,26 @@ def offered_points(con: duckdb.DuckDBPyConnection, filters: Any = None, model: s
 def attach_texts(con: duckdb.DuckDBPyConnection, points: pl.DataFrame, max_chars: int | None = None) -> pl.DataFrame:
     """Add ``text`` (candidate) and ``prompt`` (prompt text) to a frame with text_hash and prompt_hash."""
     th = points["text_hash"].unique().to_list() if points.height else []
-    ph = points["prompt_hash"].unique().drop_nulls().to_list() if points.height and "prompt_hash" in points.columns else []
-    texts = _q(con, f"SELECT text_hash, text FROM {schema.T_CANDIDATES} WHERE text_hash IN (SELECT unnest(?::VARCHAR[]))", [th])
-    prompts = _q(con, f"SELECT prompt_hash, text AS prompt FROM {schema.T_PROMPTS} WHERE prompt_hash IN (SELECT unnest(?::VARCHAR[]))", [ph])
+    ph = (
+        points["prompt_hash"].unique().drop_nulls().to_list()
+        if points.height and "prompt_hash" in points.columns
+        else []
+    )
+    texts = _q(
+        con, f"SELECT text_hash, text FROM {schema.T_CANDIDATES} WHERE text_hash IN (SELECT unnest(?::VARCHAR[]))", [th]
+    )
+    prompts = _q(
+        con,
+        f"SELECT prompt_hash, text AS prompt FROM {schema.T_PROMPTS} WHERE prompt_hash IN (SELECT unnest(?::VARCHAR[]))",
+        [ph],
+    )
     out = points.join(texts, on="text_hash", how="left")
     if "prompt_hash" in points.columns:
         out = out.join(prompts, on="prompt_hash", how="left")
     if max_chars:
-        out = out.with_columns(pl.col("text").map_elements(lambda s: truncate(s, max_chars), return_dtype=pl.String).alias("text_short"))
+        out = out.with_columns(
+            pl.col("text").map_elements(lambda s: truncate(s, max_chars), return_dtype=pl.String).alias("text_short")
+        )
     return out
 
 
@@ -422,11 +454,25 @@ def truncate(text: str | None, max_chars: int = 160) -> str:
     return text if len(text) <= max_chars else text[: max_chars - 1].rstrip() + "…"
 
 
-def llm_points(con: duckdb.DuckDBPyConnection, model: str | None = None, scores: pl.DataFrame | None = None, coords: pl.DataFrame | None = None) -> pl.DataFrame:
+def llm_points(
+    con: duckdb.DuckDBPyConnection,
+    model: str | None = None,
+    scores: pl.DataFrame | None = None,
+    coords: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """One row per stored LLM response with its position: llm, synthetic, text_hash, prompt_hash, text,
     prompt, x, y. Empty when there is no llm_responses table. Positions as in :func:`offered_points`."""
     empty = pl.DataFrame(
-        schema={"llm": pl.String, "synthetic": pl.Boolean, "text_hash": pl.String, "prompt_hash": pl.String, "text": pl.String, "prompt": pl.String, "x": pl.Float64, "y": pl.Float64}
+        schema={
+            "llm": pl.String,
+            "synthetic": pl.Boolean,
+            "text_hash": pl.String,
+            "prompt_hash": pl.String,
+            "text": pl.String,
+            "prompt": pl.String,
+            "x": pl.Float64,
+            "y": pl.Float64,
+        }
     )
     if not _table_exists(con, "llm_responses"):
         return empty
@@ -446,13 +492,24 @@ def llm_points(con: duckdb.DuckDBPyConnection, model: str | None = None, scores:
 def llm_positions(points: pl.DataFrame) -> pl.DataFrame:
     """Per LLM: n responses, mean position (x, y), mean distance of its responses to that mean, synthetic."""
     if points.height == 0:
-        return pl.DataFrame(schema={"llm": pl.String, "synthetic": pl.Boolean, "n": pl.UInt32, "x": pl.Float64, "y": pl.Float64, "mean_dist": pl.Float64})
+        return pl.DataFrame(
+            schema={
+                "llm": pl.String,
+                "synthetic": pl.Boolean,
+                "n": pl.UInt32,
+                "x": pl.Float64,
+                "y": pl.Float64,
+                "mean_dist": pl.Float64,
+            }
+        )
     out = points.group_by("llm").agg(
         pl.col("synthetic").all(),
         pl.len().alias("n"),
         pl.col("x").mean(),
         pl.col("y").mean(),
-        (((pl.col("x") - pl.col("x").mean()) ** 2 + (pl.col("y") - pl.col("y").mean()) ** 2).sqrt()).mean().alias("mean_dist"),
+        (((pl.col("x") - pl.col("x").mean()) ** 2 + (pl.col("y") - pl.col("y").mean()) ** 2).sqrt())
+        .mean()
+        .alias("mean_dist"),
     )
     return out.sort("llm")
 
@@ -495,7 +552,13 @@ def quadrant_share(offered: pl.DataFrame, llm: pl.DataFrame) -> QuadrantShare | 
     )
 
 
-def dispersion_table(people: pl.DataFrame, chosen: pl.DataFrame, llm: pl.DataFrame, llm_quadrant: tuple[int, int] | None, frame: str = "revealed") -> pl.DataFrame:
+def dispersion_table(
+    people: pl.DataFrame,
+    chosen: pl.DataFrame,
+    llm: pl.DataFrame,
+    llm_quadrant: tuple[int, int] | None,
+    frame: str = "revealed",
+) -> pl.DataFrame:
     """The dispersion table shown on the page: per country the spread of people's positions (``people``:
     :func:`human_plot_positions` output), per country the spread of the chosen responses (absolute), and
     the spread of LLM responses (all LLMs and per LLM). The share in the LLM quadrant is left empty for revealed
@@ -505,13 +568,35 @@ def dispersion_table(people: pl.DataFrame, chosen: pl.DataFrame, llm: pl.DataFra
     # more about that centre than about the person, so no quadrant share is given for it.
     people_quadrant = None if frame == "revealed" else llm_quadrant
     parts = [
-        group_dispersion(people.with_columns(pl.col("country").fill_null("(unknown)")), "country", kind_people, llm_quadrant=people_quadrant),
-        group_dispersion(chosen.with_columns(pl.col("country").fill_null("(unknown)")), "country", "chosen responses (absolute)", llm_quadrant=llm_quadrant),
+        group_dispersion(
+            people.with_columns(pl.col("country").fill_null("(unknown)")),
+            "country",
+            kind_people,
+            llm_quadrant=people_quadrant,
+        ),
+        group_dispersion(
+            chosen.with_columns(pl.col("country").fill_null("(unknown)")),
+            "country",
+            "chosen responses (absolute)",
+            llm_quadrant=llm_quadrant,
+        ),
     ]
     if llm.height:
-        parts.append(group_dispersion(llm.with_columns(pl.lit("all LLMs").alias("g")), "g", "LLM responses (absolute)", llm_quadrant=llm_quadrant))
+        parts.append(
+            group_dispersion(
+                llm.with_columns(pl.lit("all LLMs").alias("g")),
+                "g",
+                "LLM responses (absolute)",
+                llm_quadrant=llm_quadrant,
+            )
+        )
         parts.append(group_dispersion(llm, "llm", "LLM responses (absolute)", llm_quadrant=llm_quadrant))
-    parts = [p if "share_in_llm_quadrant" in p.columns else p.with_columns(pl.lit(None, dtype=pl.Float64).alias("share_in_llm_quadrant")) for p in parts]
+    parts = [
+        p
+        if "share_in_llm_quadrant" in p.columns
+        else p.with_columns(pl.lit(None, dtype=pl.Float64).alias("share_in_llm_quadrant"))
+        for p in parts
+    ]
     return pl.concat(parts, how="vertical_relaxed")
 
 
@@ -556,16 +641,24 @@ def readiness(con: duckdb.DuckDBPyConnection, model: str | None = None, db_label
     n_cand = _count(con, f"SELECT count(*) FROM {schema.T_CANDIDATES}")
     n_emb = n_scored = n_proj = n_llm = n_llm_scored = 0
     if _table_exists(con, "embeddings"):
-        n_emb = _count(con, f"SELECT count(*) FROM {schema.T_CANDIDATES} c SEMI JOIN embeddings e ON e.text_hash = c.text_hash AND e.model = ?", [key])
+        n_emb = _count(
+            con,
+            f"SELECT count(*) FROM {schema.T_CANDIDATES} c SEMI JOIN embeddings e ON e.text_hash = c.text_hash AND e.model = ?",
+            [key],
+        )
     from analysis import axes
 
     scored = axes.load_axis_scores(con, key).select("text_hash")  # the run the page will read
     if scored.height:
         con.register("_vm_scored", scored)
         try:
-            n_scored = _count(con, f"SELECT count(*) FROM {schema.T_CANDIDATES} c SEMI JOIN _vm_scored s ON s.text_hash = c.text_hash")
+            n_scored = _count(
+                con, f"SELECT count(*) FROM {schema.T_CANDIDATES} c SEMI JOIN _vm_scored s ON s.text_hash = c.text_hash"
+            )
             if _table_exists(con, "llm_responses"):
-                n_llm_scored = _count(con, "SELECT count(*) FROM llm_responses r SEMI JOIN _vm_scored s ON s.text_hash = r.text_hash")
+                n_llm_scored = _count(
+                    con, "SELECT count(*) FROM llm_responses r SEMI JOIN _vm_scored s ON s.text_hash = r.text_hash"
+                )
         finally:
             con.unregister("_vm_scored")
     if _table_exists(con, "llm_responses"):
@@ -614,11 +707,21 @@ def validity_notes(validity: pl.DataFrame) -> list[tuple[str, str]]:
         if acc is None or np.isnan(acc):
             continue
         if acc < NOISE_ACCURACY:
-            notes.append(("error", f"{name}, {axis} axis: anchor accuracy {acc:.0%} (chance is 50%). This model cannot "
-                                   f"place {name} text on this axis: don't read {name} positions as findings."))
+            notes.append(
+                (
+                    "error",
+                    f"{name}, {axis} axis: anchor accuracy {acc:.0%} (chance is 50%). This model cannot "
+                    f"place {name} text on this axis: don't read {name} positions as findings.",
+                )
+            )
         elif acc < WEAK_ACCURACY:
-            notes.append(("warning", f"{name}, {axis} axis: anchor accuracy {acc:.0%}, weak. Read {name} positions "
-                                     "on this axis as rough."))
+            notes.append(
+                (
+                    "warning",
+                    f"{name}, {axis} axis: anchor accuracy {acc:.0%}, weak. Read {name} positions "
+                    "on this axis as rough.",
+                )
+            )
     return notes
 
 
@@ -699,9 +802,13 @@ def anchors_with_text(anchors: dict, language: str, texts: Mapping[str, str]) ->
         lines = list(dict.fromkeys(lines))
         label = schema.POLE_LABELS[pole]
         if len(lines) < MIN_ANCHORS:
-            errors.append(f"{label} ({lname}) has {len(lines)} statement(s); give at least {MIN_ANCHORS}, one per line.")
+            errors.append(
+                f"{label} ({lname}) has {len(lines)} statement(s); give at least {MIN_ANCHORS}, one per line."
+            )
         elif len(lines) < 12:
-            warnings.append(f"{label} ({lname}) has {len(lines)} statements; the project's sets hold at least 12, and fewer make the axis noisier.")
+            warnings.append(
+                f"{label} ({lname}) has {len(lines)} statements; the project's sets hold at least 12, and fewer make the axis noisier."
+            )
         poles.setdefault(pole, {})[language] = lines
     if errors:
         return anchors, errors, warnings
@@ -781,7 +888,9 @@ def _span(v: np.ndarray, lo: float) -> tuple[float, float]:
 
 @dataclass
 class MapData:
-    points: pl.DataFrame  # rid, comparison_id, letter, text_hash, prompt_hash, chosen, country, language, x, y, text, prompt, hover
+    points: (
+        pl.DataFrame
+    )  # rid, comparison_id, letter, text_hash, prompt_hash, chosen, country, language, x, y, text, prompt, hover
     n_total: int
     sampled: bool
     llm: pl.DataFrame  # llm, synthetic, text_hash, prompt_hash, text, prompt, x, y, hover
@@ -813,9 +922,14 @@ def map_data(
     grid = None
     if density:
         grid = density_grid(pts["x"].to_numpy(), pts["y"].to_numpy(), symmetric=view == "iw")
-        sample = pts.head(0).with_row_index("rid").with_columns(
-            pl.lit(None, dtype=pl.String).alias("text"), pl.lit(None, dtype=pl.String).alias("prompt"),
-            pl.lit("", dtype=pl.String).alias("hover"),
+        sample = (
+            pts.head(0)
+            .with_row_index("rid")
+            .with_columns(
+                pl.lit(None, dtype=pl.String).alias("text"),
+                pl.lit(None, dtype=pl.String).alias("prompt"),
+                pl.lit("", dtype=pl.String).alias("hover"),
+            )
         )
         sampled = False
     else:
@@ -828,9 +942,15 @@ def map_data(
             .alias("hover")
         )
     llm = llm_points(con, model, scores, coords)
-    llm = llm.with_columns(
-        pl.struct("text", "prompt").map_elements(lambda r: _hover(r, hover_chars), return_dtype=pl.String).alias("hover")
-    ) if llm.height else llm.with_columns(pl.lit(None, dtype=pl.String).alias("hover"))
+    llm = (
+        llm.with_columns(
+            pl.struct("text", "prompt")
+            .map_elements(lambda r: _hover(r, hover_chars), return_dtype=pl.String)
+            .alias("hover")
+        )
+        if llm.height
+        else llm.with_columns(pl.lit(None, dtype=pl.String).alias("hover"))
+    )
     return MapData(sample, pts.height, sampled, llm, grid)
 
 

@@ -42,7 +42,9 @@ def colour_of(group: str, by: str, i: int = 0) -> str:
 def colour_column(points: pl.DataFrame, by: str) -> pl.DataFrame:
     """Add ``group``: the label a point is coloured by."""
     if by == "chosen":
-        return points.with_columns(pl.when(pl.col("chosen")).then(pl.lit("chosen")).otherwise(pl.lit("not chosen")).alias("group"))
+        return points.with_columns(
+            pl.when(pl.col("chosen")).then(pl.lit("chosen")).otherwise(pl.lit("not chosen")).alias("group")
+        )
     if by == "country":
         return points.with_columns(pl.col("country").fill_null("(unknown)").alias("group"))
     if by == "language":
@@ -67,13 +69,25 @@ def _iw_axes(fig, limit: float, quadrant: tuple[int, int] | None = None, quadran
     if quadrant is not None:
         sx, sy = quadrant
         fig.add_shape(
-            type="rect", x0=0, x1=sx * limit, y0=0, y1=sy * limit, fillcolor="rgba(17,17,17,0.05)",
-            line=dict(width=1, dash="dot", color="#555"), layer="below",
+            type="rect",
+            x0=0,
+            x1=sx * limit,
+            y0=0,
+            y1=sy * limit,
+            fillcolor="rgba(17,17,17,0.05)",
+            line=dict(width=1, dash="dot", color="#555"),
+            layer="below",
         )
         if quadrant_label:
-            fig.add_annotation(x=sx * limit * 0.97, y=sy * limit * 0.97, text=quadrant_label, showarrow=False,
-                               xanchor="right" if sx > 0 else "left", yanchor="top" if sy > 0 else "bottom",
-                               font=dict(size=10, color="#333"))
+            fig.add_annotation(
+                x=sx * limit * 0.97,
+                y=sy * limit * 0.97,
+                text=quadrant_label,
+                showarrow=False,
+                xanchor="right" if sx > 0 else "left",
+                yanchor="top" if sy > 0 else "bottom",
+                font=dict(size=10, color="#333"),
+            )
     pole = dict(showarrow=False, font=dict(size=11, color="#666"))
     fig.add_annotation(x=limit, y=0, text="Self-expression", xanchor="right", yanchor="bottom", **pole)
     fig.add_annotation(x=-limit, y=0, text="Survival", xanchor="left", yanchor="bottom", **pole)
@@ -114,8 +128,13 @@ def candidates_figure(
         z = np.where(grid.counts > 0, grid.counts, np.nan)  # empty bins stay blank
         fig.add_trace(
             go.Heatmap(
-                x=grid.x, y=grid.y, z=z, colorscale="Blues", colorbar=dict(title="responses", thickness=12),
-                hovertemplate="%{z:.0f} responses<extra></extra>", hoverongaps=False,
+                x=grid.x,
+                y=grid.y,
+                z=z,
+                colorscale="Blues",
+                colorbar=dict(title="responses", thickness=12),
+                hovertemplate="%{z:.0f} responses<extra></extra>",
+                hoverongaps=False,
             )
         )
     else:
@@ -125,10 +144,19 @@ def candidates_figure(
             sub = pts.filter(pl.col("group") == g)
             fig.add_trace(
                 go.Scattergl(
-                    x=sub["x"].to_numpy(), y=sub["y"].to_numpy(), mode="markers", name=S.LANGUAGE_NAMES.get(g, g) if by == "language" else g,
-                    marker=dict(size=6 if by != "chosen" or g == "chosen" else 5, color=colour_of(g, by, i),
-                                opacity=0.75 if g != "not chosen" else 0.45, line=dict(width=0)),
-                    customdata=np.stack([sub["rid"].to_numpy(), sub["hover"].to_numpy()], axis=1) if sub.height else None,
+                    x=sub["x"].to_numpy(),
+                    y=sub["y"].to_numpy(),
+                    mode="markers",
+                    name=S.LANGUAGE_NAMES.get(g, g) if by == "language" else g,
+                    marker=dict(
+                        size=6 if by != "chosen" or g == "chosen" else 5,
+                        color=colour_of(g, by, i),
+                        opacity=0.75 if g != "not chosen" else 0.45,
+                        line=dict(width=0),
+                    ),
+                    customdata=np.stack([sub["rid"].to_numpy(), sub["hover"].to_numpy()], axis=1)
+                    if sub.height
+                    else None,
                     hovertemplate="%{customdata[1]}<extra></extra>",
                 )
             )
@@ -138,10 +166,14 @@ def candidates_figure(
         label = f"LLM answers ({n_models} {'synthetic ' if synthetic else ''}model{'s' if n_models != 1 else ''})"
         fig.add_trace(
             go.Scattergl(
-                x=llm["x"].to_numpy(), y=llm["y"].to_numpy(), mode="markers", name=label,
+                x=llm["x"].to_numpy(),
+                y=llm["y"].to_numpy(),
+                mode="markers",
+                name=label,
                 marker=dict(size=8, symbol="diamond", color=LLM_COLOUR, opacity=0.6, line=dict(width=1, color="white")),
-                customdata=np.stack([np.full(llm.height, -1), llm["hover"].fill_null("").to_numpy(),
-                                     llm["llm"].to_numpy()], axis=1),
+                customdata=np.stack(
+                    [np.full(llm.height, -1), llm["hover"].fill_null("").to_numpy(), llm["llm"].to_numpy()], axis=1
+                ),
                 hovertemplate="<b>%{customdata[2]}</b><br>%{customdata[1]}<extra></extra>",
             )
         )
@@ -157,7 +189,9 @@ def candidates_figure(
         fig.update_xaxes(title_text="UMAP 1", showticklabels=False, zeroline=False)
         fig.update_yaxes(title_text="UMAP 2", showticklabels=False, zeroline=False)
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=40 if note else 10, b=10), dragmode="select" if grid is None else "zoom",
+        height=height,
+        margin=dict(l=10, r=10, t=40 if note else 10, b=10),
+        dragmode="select" if grid is None else "zoom",
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, title=None),
         title=dict(text=note, font=dict(size=12, color="#555"), x=0.01, y=0.995) if note else None,
     )
@@ -179,14 +213,20 @@ def people_figure(
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    countries = _group_order(people["country"].fill_null("(unknown)").unique().to_list(), "country") if people.height else []
+    countries = (
+        _group_order(people["country"].fill_null("(unknown)").unique().to_list(), "country") if people.height else []
+    )
     ppl = people.with_columns(pl.col("country").fill_null("(unknown)"))
     for i, c in enumerate(countries):
         sub = ppl.filter(pl.col("country") == c)
         col = colour_of(c, "country", i)
         fig.add_trace(
             go.Scattergl(
-                x=sub["x"].to_numpy(), y=sub["y"].to_numpy(), mode="markers", name=f"{c} (people)", legendgroup=c,
+                x=sub["x"].to_numpy(),
+                y=sub["y"].to_numpy(),
+                mode="markers",
+                name=f"{c} (people)",
+                legendgroup=c,
                 marker=dict(size=5, color=col, opacity=0.45),
                 customdata=np.stack([sub["annotator_id"].to_numpy(), sub["n"].to_numpy()], axis=1),
                 hovertemplate=f"{c}<br>annotator %{{customdata[0]}}<br>%{{customdata[1]}} comparisons<extra></extra>",
@@ -195,25 +235,53 @@ def people_figure(
         if c in ellipses and len(ellipses[c]):
             e = ellipses[c]
             fig.add_trace(
-                go.Scatter(x=e[:, 0], y=e[:, 1], mode="lines", line=dict(color=col, width=2), name=f"{c} 95% ellipse",
-                           legendgroup=c, showlegend=False, hoverinfo="skip")
+                go.Scatter(
+                    x=e[:, 0],
+                    y=e[:, 1],
+                    mode="lines",
+                    line=dict(color=col, width=2),
+                    name=f"{c} 95% ellipse",
+                    legendgroup=c,
+                    showlegend=False,
+                    hoverinfo="skip",
+                )
             )
         fig.add_trace(
-            go.Scatter(x=[sub["x"].mean()], y=[sub["y"].mean()], mode="markers", legendgroup=c, showlegend=False,
-                       marker=dict(size=12, color=col, symbol="circle", line=dict(width=2, color="white")),
-                       hovertemplate=f"{c}: centroid of {sub.height} people<extra></extra>")
+            go.Scatter(
+                x=[sub["x"].mean()],
+                y=[sub["y"].mean()],
+                mode="markers",
+                legendgroup=c,
+                showlegend=False,
+                marker=dict(size=12, color=col, symbol="circle", line=dict(width=2, color="white")),
+                hovertemplate=f"{c}: centroid of {sub.height} people<extra></extra>",
+            )
         )
     if llm_points is not None and llm_points.height:
         fig.add_trace(
-            go.Scattergl(x=llm_points["x"].to_numpy(), y=llm_points["y"].to_numpy(), mode="markers", name="LLM responses",
-                         marker=dict(size=4, color=LLM_COLOUR, opacity=0.18), hoverinfo="skip")
+            go.Scattergl(
+                x=llm_points["x"].to_numpy(),
+                y=llm_points["y"].to_numpy(),
+                mode="markers",
+                name="LLM responses",
+                marker=dict(size=4, color=LLM_COLOUR, opacity=0.18),
+                hoverinfo="skip",
+            )
         )
     for i, row in enumerate(llm_models.iter_rows(named=True)):
         label = row["llm"] + (" (synthetic)" if row.get("synthetic") else "")
         fig.add_trace(
             go.Scatter(
-                x=[row["x"]], y=[row["y"]], mode="markers", name=label,
-                marker=dict(size=13, symbol=LLM_SYMBOLS[i % len(LLM_SYMBOLS)], color=LLM_COLOUR, line=dict(width=1, color="white")),
+                x=[row["x"]],
+                y=[row["y"]],
+                mode="markers",
+                name=label,
+                marker=dict(
+                    size=13,
+                    symbol=LLM_SYMBOLS[i % len(LLM_SYMBOLS)],
+                    color=LLM_COLOUR,
+                    line=dict(width=1, color="white"),
+                ),
                 hovertemplate=f"{label}<br>mean of {row['n']} responses<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
             )
         )
@@ -229,10 +297,18 @@ def people_figure(
     _iw_axes(fig, limit, quadrant, quadrant_label)
     if origin is not None:
         fig.add_trace(
-            go.Scatter(x=[origin[0]], y=[origin[1]], mode="markers", name="centre of what was offered",
-                       marker=dict(size=10, symbol="x-thin", line=dict(width=2, color="#555")),
-                       hovertemplate="centre of the offered candidates: a random chooser lands here<extra></extra>")
+            go.Scatter(
+                x=[origin[0]],
+                y=[origin[1]],
+                mode="markers",
+                name="centre of what was offered",
+                marker=dict(size=10, symbol="x-thin", line=dict(width=2, color="#555")),
+                hovertemplate="centre of the offered candidates: a random chooser lands here<extra></extra>",
+            )
         )
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
-                      legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0, title=None))
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=10, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0, title=None),
+    )
     return fig

@@ -39,7 +39,9 @@ def source_db(conversations: int) -> Path:
         OUT.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             [sys.executable, "-m", "analysis", "demo", "--db", str(path), "--conversations", str(conversations)],
-            cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
     return path
 
@@ -96,8 +98,10 @@ def main() -> int:
     model.encode(texts[:16], batch_size=args.batch_size)  # warm-up
     import torch
 
-    print(f"{len(texts)} texts (mean {sum(map(len, texts)) / len(texts):.0f} chars), model {E.DEFAULT_MODEL}, "
-          f"batch {args.batch_size}, device {args.device}, torch threads {torch.get_num_threads()}")
+    print(
+        f"{len(texts)} texts (mean {sum(map(len, texts)) / len(texts):.0f} chars), model {E.DEFAULT_MODEL}, "
+        f"batch {args.batch_size}, device {args.device}, torch threads {torch.get_num_threads()}"
+    )
 
     direct_times, ours_times = [], []
     for r in range(args.repeats):
@@ -123,7 +127,9 @@ def main() -> int:
     print(f"| baseline: `SentenceTransformer.encode`, stored order | {d:.2f} | {n / d:.1f} |")
     print(f"| `embed_db` (token-length batches, written to DuckDB) | {o:.2f} | {n / o:.1f} |")
     print(f"| `embed_db` again (all cached) | {cached_s:.3f} | - |")
-    print(f"ratio (baseline / project): {d / o:.2f}x (target >= 1.0x); cached re-run {cached_s / d:.4f} of the baseline")
+    print(
+        f"ratio (baseline / project): {d / o:.2f}x (target >= 1.0x); cached re-run {cached_s / d:.4f} of the baseline"
+    )
     return 0
 
 

@@ -42,7 +42,9 @@ def measure(kind: str, src: Path, db: Path) -> dict:
     db.unlink(missing_ok=True)
     proc = subprocess.run(
         [sys.executable, "-c", CHILD.format(root=str(ROOT)), kind, str(src), str(db)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -62,7 +64,9 @@ def main() -> None:
     write_demo_csv(src, args.conversations, seed=0)
     gen = time.perf_counter() - t0
     size_mb = src.stat().st_size / 1e6
-    base = min((measure("baseline", src, OUT / "baseline.duckdb") for _ in range(args.repeat)), key=lambda r: r["seconds"])
+    base = min(
+        (measure("baseline", src, OUT / "baseline.duckdb") for _ in range(args.repeat)), key=lambda r: r["seconds"]
+    )
     ours = min((measure("ingest", src, OUT / f"{tag}.duckdb") for _ in range(args.repeat)), key=lambda r: r["seconds"])
     (OUT / "baseline.duckdb").unlink(missing_ok=True)
     ratio = ours["seconds"] / base["seconds"]
@@ -70,7 +74,9 @@ def main() -> None:
     print(f"{'path':<34}{'seconds':>9}{'peak RSS MB':>13}")
     print(f"{'baseline: read_csv into a table':<34}{base['seconds']:>9.2f}{base['peak_rss_mb']:>13.0f}")
     print(f"{'ingest (normalised tables)':<34}{ours['seconds']:>9.2f}{ours['peak_rss_mb']:>13.0f}")
-    print(f"ratio ingest / read_csv: {ratio:.2f}x (target <= 2.0x); peak RSS {ours['peak_rss_mb']:.0f} MB (target < 2500 MB)")
+    print(
+        f"ratio ingest / read_csv: {ratio:.2f}x (target <= 2.0x); peak RSS {ours['peak_rss_mb']:.0f} MB (target < 2500 MB)"
+    )
     print(f"database left at {OUT / (tag + '.duckdb')}")
 
 

@@ -53,8 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     t_base = _median_time(lambda i: baseline(args.prompts, args.k, i), args.repeats)
     n_points = len(STRATEGIES) * args.prompts * args.k
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), numpy {np.__version__}")
-    print(f"{args.prompts} prompts x {len(STRATEGIES)} strategies x k={args.k} = {n_points} points; "
-          f"median of {args.repeats} runs")
+    print(
+        f"{args.prompts} prompts x {len(STRATEGIES)} strategies x k={args.k} = {n_points} points; "
+        f"median of {args.repeats} runs"
+    )
     print(f"evaluate (draw + all metrics), all four strategies: {t_ours * 1e3:8.2f} ms   (target < 1000 ms)")
     print(f"baseline: plain NumPy draw of {n_points} points:    {t_base * 1e3:8.2f} ms")
     print(f"ratio evaluate / baseline: {t_ours / t_base:.1f}x")

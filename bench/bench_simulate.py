@@ -72,10 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     seeds = list(range(args.seeds))
     sm.run_once(sm.SimConfig(n_annotators=50, comparisons_per_annotator=4), args.strategy, 0)  # warm up imports
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), numpy {np.__version__}, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    print(f"default run: {cfg.n_annotators} annotators x {cfg.comparisons_per_annotator} comparisons, k={cfg.k}, "
-          f"models {', '.join(cfg.models)}, strategy {args.strategy}, {len(seeds)} seeds")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), numpy {np.__version__}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"default run: {cfg.n_annotators} annotators x {cfg.comparisons_per_annotator} comparisons, k={cfg.k}, "
+        f"models {', '.join(cfg.models)}, strategy {args.strategy}, {len(seeds)} seeds"
+    )
     t_run, _ = _timed(lambda: [sm.run_once(cfg, args.strategy, s) for s in seeds])
     datasets = [sm.collect(cfg, args.strategy, s) for s in seeds]
     t_collect, _ = _timed(lambda: [sm.collect(cfg, args.strategy, s) for s in seeds])
@@ -86,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"    of which collecting the data:                  {t_collect:7.2f}")
     print(f"  baseline: choix.ilsr_top1 pooled fit, {len(seeds)} seeds:  {t_choix:7.2f}")
     print(f"  our pooled fit alone (Newton), {len(seeds)} seeds:         {t_ours_pooled:7.2f}")
-    print(f"  ratio full run / choix pooled fit: {t_run / t_choix:.2f}x wall, {t_run.cpu / t_choix.cpu:.2f}x CPU; "
-          f"our pooled / choix pooled: {t_ours_pooled / t_choix:.2f}x wall, {t_ours_pooled.cpu / t_choix.cpu:.2f}x CPU")
+    print(
+        f"  ratio full run / choix pooled fit: {t_run / t_choix:.2f}x wall, {t_run.cpu / t_choix.cpu:.2f}x CPU; "
+        f"our pooled / choix pooled: {t_ours_pooled / t_choix:.2f}x wall, {t_ours_pooled.cpu / t_choix.cpu:.2f}x CPU"
+    )
     if args.quick:
         return 0
 

@@ -41,7 +41,9 @@ def bench_db(conversations: int) -> Path:
         print(f"building {path} ({conversations} conversations) ...", flush=True)
         subprocess.run(
             [sys.executable, "-m", "analysis", "demo", "--db", str(path), "--conversations", str(conversations)],
-            cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
     return path
 
@@ -63,35 +65,55 @@ def main() -> int:
         con.execute("DROP TABLE IF EXISTS llm_responses")
         con.close()
     con = duckdb.connect(str(work), read_only=True)
-    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("conversations", "comparisons", "candidates", "prompts")}
+    counts = {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+        for t in ("conversations", "comparisons", "candidates", "prompts")
+    }
     con.close()
     print(f"{work.name}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()), flush=True)
 
     t0 = time.perf_counter()
     emb = E.embed_db(work, progress=True)
-    print(f"embeddings: {emb['embedded']} embedded now, {emb['cached']} cached ({time.perf_counter() - t0:.1f} s; not part of the UMAP figures)", flush=True)
+    print(
+        f"embeddings: {emb['embedded']} embedded now, {emb['cached']} cached ({time.perf_counter() - t0:.1f} s; not part of the UMAP figures)",
+        flush=True,
+    )
 
     # Hold back some texts to add after the fit: remove their projection rows' sources by deleting candidates later.
     con = duckdb.connect(str(work))
     for t in ("projection_points", "projections"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
-    held = [h for (h,) in con.execute(
-        "SELECT text_hash FROM candidates ORDER BY hash(text_hash) LIMIT ?", [args.new_texts]
-    ).fetchall()]
-    con.execute("CREATE OR REPLACE TABLE _held AS SELECT * FROM candidates WHERE text_hash IN (SELECT unnest(?::VARCHAR[]))", [held])
+    held = [
+        h
+        for (h,) in con.execute(
+            "SELECT text_hash FROM candidates ORDER BY hash(text_hash) LIMIT ?", [args.new_texts]
+        ).fetchall()
+    ]
+    con.execute(
+        "CREATE OR REPLACE TABLE _held AS SELECT * FROM candidates WHERE text_hash IN (SELECT unnest(?::VARCHAR[]))",
+        [held],
+    )
     con.execute("DELETE FROM candidates WHERE text_hash IN (SELECT text_hash FROM _held)")
     con.close()
 
     import umap
 
-    umap.UMAP(n_neighbors=5, random_state=0, n_jobs=1).fit_transform(np.random.default_rng(0).random((300, 16)))  # JIT warm-up
+    umap.UMAP(n_neighbors=5, random_state=0, n_jobs=1).fit_transform(
+        np.random.default_rng(0).random((300, 16))
+    )  # JIT warm-up
 
     con = duckdb.connect(str(work), read_only=True)
     hashes, X = P._vectors(con, E.DEFAULT_MODEL, P._fit_sources_sql(con))
     con.close()
     t0 = time.perf_counter()
-    umap.UMAP(n_neighbors=args.n_neighbors, min_dist=args.min_dist, n_components=2, metric=P.METRIC,
-              random_state=args.seed, n_jobs=1).fit_transform(X)
+    umap.UMAP(
+        n_neighbors=args.n_neighbors,
+        min_dist=args.min_dist,
+        n_components=2,
+        metric=P.METRIC,
+        random_state=args.seed,
+        n_jobs=1,
+    ).fit_transform(X)
     direct = time.perf_counter() - t0
     print(f"baseline fit_transform on {len(hashes):,} vectors: {direct:.1f} s", flush=True)
 
@@ -112,20 +134,31 @@ def main() -> int:
     placed = P.project_db(work, **kw)
     place_s = time.perf_counter() - t0
     assert not placed["fitted"] and placed["placed"] == len(held)
-    blob, fit_inside = duckdb.connect(str(work), read_only=True).execute(
-        "SELECT octet_length(umap_model), fit_seconds FROM projections WHERE projection_id = ?", [fit["projection_id"]]
-    ).fetchall()[0]
+    blob, fit_inside = (
+        duckdb.connect(str(work), read_only=True)
+        .execute(
+            "SELECT octet_length(umap_model), fit_seconds FROM projections WHERE projection_id = ?",
+            [fit["projection_id"]],
+        )
+        .fetchall()[0]
+    )
 
     print()
     print("| step | points | seconds |")
     print("|---|---|---|")
     print(f"| baseline: `umap.UMAP.fit_transform` on vectors in memory | {len(hashes):,} | {direct:.1f} |")
-    print(f"| `project_db --refit` (read vectors, fit, pickle {blob / 1e6:.1f} MB, store) | {fit['n_fit']:,} | {ours:.1f} |")
+    print(
+        f"| `project_db --refit` (read vectors, fit, pickle {blob / 1e6:.1f} MB, store) | {fit['n_fit']:,} | {ours:.1f} |"
+    )
     print(f"| `project_db` again, same parameters (reuse, no fit) | {reuse['n_points']:,} | {reuse_s:.2f} |")
-    print(f"| `project_db` after adding texts (stored reducer's transform) | {placed['placed']:,} new | {place_s:.2f} |")
+    print(
+        f"| `project_db` after adding texts (stored reducer's transform) | {placed['placed']:,} new | {place_s:.2f} |"
+    )
     print(f"ratio (project path / baseline fit): {ours / direct:.2f}x; reuse / fit: {reuse_s / ours:.4f}")
-    print(f"of the project path, the UMAP fit itself took {fit_inside:.1f} s: reading, pickling and storing "
-          f"{ours - fit_inside:.2f} s (the rest of the ratio's distance from 1 is the fit's run-to-run variation)")
+    print(
+        f"of the project path, the UMAP fit itself took {fit_inside:.1f} s: reading, pickling and storing "
+        f"{ours - fit_inside:.2f} s (the rest of the ratio's distance from 1 is the fit's run-to-run variation)"
+    )
     return 0
 
 

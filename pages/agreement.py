@@ -164,8 +164,12 @@ if prompt_hash:
     totals = db.cached(Q.prompt_country_totals, filters, prompt_hash)
     cands = db.cached(Q.prompt_candidates, filters, prompt_hash)
     share_cols = [c for c in cands.columns if c not in ("text_hash", "text", "shown", "chosen", "chosen_when_shown")]
-    st.markdown("**Choices per country** " + " · ".join(
-        f"{t['country']}: {t['choices']} ({t['annotators']} annotators)" for t in totals.iter_rows(named=True)))
+    st.markdown(
+        "**Choices per country** "
+        + " · ".join(
+            f"{t['country']}: {t['choices']} ({t['annotators']} annotators)" for t in totals.iter_rows(named=True)
+        )
+    )
     chosen_any = cands.filter(pl.col("chosen") > 0)
     if chosen_any.height and share_cols:
         fig = F.candidate_share_bars(chosen_any, share_cols)

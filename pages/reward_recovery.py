@@ -52,38 +52,81 @@ def _config_from_json(text: str) -> sm.SimConfig:
 # ---- the experiment's knobs (bound to the URL) ---------------------------------------------------------------
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 strategies = c1.multiselect(
-    "Sampling strategies (one, or two side by side)", STRATEGIES, default=["iid", "nc"], max_selections=2,
-    key="rr_strategies", bind=URL, help="  \n".join(f"**{s}**: {STRATEGY_LABELS[s]}" for s in STRATEGIES),
+    "Sampling strategies (one, or two side by side)",
+    STRATEGIES,
+    default=["iid", "nc"],
+    max_selections=2,
+    key="rr_strategies",
+    bind=URL,
+    help="  \n".join(f"**{s}**: {STRATEGY_LABELS[s]}" for s in STRATEGIES),
 )
-per = c2.select_slider("Comparisons per annotator (N)", options=[2, 5, 10, 20, 40], value=10, key="rr_per",
-                       bind=URL)
-annotators = c3.select_slider("Annotators (all groups)", options=[100, 250, 500, 1000, 2000], value=500,
-                              key="rr_annotators", bind=URL)
+per = c2.select_slider("Comparisons per annotator (N)", options=[2, 5, 10, 20, 40], value=10, key="rr_per", bind=URL)
+annotators = c3.select_slider(
+    "Annotators (all groups)", options=[100, 250, 500, 1000, 2000], value=500, key="rr_annotators", bind=URL
+)
 n_seeds = c4.slider("Seeds (bands)", 1, 5, 3, key="rr_seeds", bind=URL)
 
 c5, c6, c7, c8 = st.columns(4)
-beta = c5.slider("Rationality β", 0.5, 10.0, BASE.choice.beta, 0.5, key="rr_beta", bind=URL,
-                 help="P(choose j) ∝ exp(β·u_j). Low β: nearly random choices; high β: always the best candidate.")
-utility_kind = c6.radio("Utility", pp.UTILITIES, captions=[pp.UTILITY_LABELS[u] for u in pp.UTILITIES],
-                        key="rr_utility", bind=URL,
-                        help="Linear utility reads each annotator's point as a direction of preference; there is then "
-                             "no ideal point to recover.")
-models = c7.multiselect("Reward models", sm.MODELS, default=list(sm.MODELS), key="rr_models", bind=URL,
-                        help="  \n".join(f"**{m}**: {sm.MODEL_LABELS[m]}" for m in sm.MODELS))
-temperature = c8.slider("Sampling temperature", 0.1, 2.0, StrategyParams().temperature, 0.05, key="rr_temp",
-                        bind=URL, help="Scales the spread of the sampling lab's models (all strategies).")
+beta = c5.slider(
+    "Rationality β",
+    0.5,
+    10.0,
+    BASE.choice.beta,
+    0.5,
+    key="rr_beta",
+    bind=URL,
+    help="P(choose j) ∝ exp(β·u_j). Low β: nearly random choices; high β: always the best candidate.",
+)
+utility_kind = c6.radio(
+    "Utility",
+    pp.UTILITIES,
+    captions=[pp.UTILITY_LABELS[u] for u in pp.UTILITIES],
+    key="rr_utility",
+    bind=URL,
+    help="Linear utility reads each annotator's point as a direction of preference; there is then "
+    "no ideal point to recover.",
+)
+models = c7.multiselect(
+    "Reward models",
+    sm.MODELS,
+    default=list(sm.MODELS),
+    key="rr_models",
+    bind=URL,
+    help="  \n".join(f"**{m}**: {sm.MODEL_LABELS[m]}" for m in sm.MODELS),
+)
+temperature = c8.slider(
+    "Sampling temperature",
+    0.1,
+    2.0,
+    StrategyParams().temperature,
+    0.05,
+    key="rr_temp",
+    bind=URL,
+    help="Scales the spread of the sampling lab's models (all strategies).",
+)
 
 c9, c10, c11 = st.columns(3)
 k = c9.slider("Candidates per prompt (k)", 2, 8, BASE.k, key="rr_k", bind=URL)
 n_components = c10.number_input("Mixture types K (0 = one per group)", 0, 10, 0, key="rr_K", bind=URL)
-shrinkage = c11.select_slider("Per-annotator shrinkage (prior precision)", options=[0.1, 0.3, 1.0, 3.0, 10.0],
-                              value=1.0, key="rr_shrink", bind=URL,
-                              help="How strongly each annotator's reward is pulled toward their group's.")
+shrinkage = c11.select_slider(
+    "Per-annotator shrinkage (prior precision)",
+    options=[0.1, 0.3, 1.0, 3.0, 10.0],
+    value=1.0,
+    key="rr_shrink",
+    bind=URL,
+    help="How strongly each annotator's reward is pulled toward their group's.",
+)
 
 # ---- the population ---------------------------------------------------------------------------------------------
 with st.expander("Population (illustrative, editable)", expanded=False):
-    mode = st.radio("Groups", pp.MODES, key="rr_mode", bind=URL, horizontal=True,
-                    captions=["countries: models may condition on them", "hidden types: no model is told the type"])
+    mode = st.radio(
+        "Groups",
+        pp.MODES,
+        key="rr_mode",
+        bind=URL,
+        horizontal=True,
+        captions=["countries: models may condition on them", "hidden types: no model is told the type"],
+    )
     if mode == "latent":
         l1, l2, l3 = st.columns(3)
         n_types = l1.slider("Hidden types", 2, 6, 3, key="rr_types", bind=URL)
@@ -111,7 +154,9 @@ with st.expander("Population (illustrative, editable)", expanded=False):
         st.warning(st.session_state["rr_pop_problem"])
     edited = st.data_editor(
         pl.DataFrame(st.session_state["rr_pop_initial"][editor_key]),
-        num_rows="dynamic", key=editor_key, hide_index=True,
+        num_rows="dynamic",
+        key=editor_key,
+        hide_index=True,
         column_config={
             "name": st.column_config.TextColumn("group"),
             "x": st.column_config.NumberColumn("x: self-expression", min_value=-1.5, max_value=1.5, step=0.05),
@@ -133,8 +178,12 @@ with st.expander("Population (illustrative, editable)", expanded=False):
     s = pp.spread_summary(population)
     st.caption(
         f"Typical distance between two members of one group: {s['within']:.2f}; mean distance between group ideal "
-        f"points: {s['between']:.2f}" + (" (people differ more within groups than groups differ, as the human "
-                                         "study found)." if s["within"] > s["between"] else ".")
+        f"points: {s['between']:.2f}"
+        + (
+            " (people differ more within groups than groups differ, as the human study found)."
+            if s["within"] > s["between"]
+            else "."
+        )
     )
 
 if not strategies:
@@ -146,9 +195,16 @@ if not models:
 strategies = [x for x in STRATEGIES if x in strategies]
 
 try:
-    config = sm.SimConfig(population=population, choice=pp.ChoiceModel(utility_kind, float(beta)), k=int(k),
-                          n_annotators=int(annotators), comparisons_per_annotator=int(per),
-                          n_components=int(n_components), shrinkage=float(shrinkage), models=tuple(models))
+    config = sm.SimConfig(
+        population=population,
+        choice=pp.ChoiceModel(utility_kind, float(beta)),
+        k=int(k),
+        n_annotators=int(annotators),
+        comparisons_per_annotator=int(per),
+        n_components=int(n_components),
+        shrinkage=float(shrinkage),
+        models=tuple(models),
+    )
 except ValueError as exc:
     st.error(f"These settings cannot be simulated: {exc}.")
     st.stop()
@@ -174,30 +230,38 @@ text = sm.headline(df, population)
 left, right = st.columns([2, 1])
 with left:
     if text is None:
-        st.info("With a linear utility annotators have a preferred direction, not an ideal point: compare the models "
-                "by accuracy and Kendall tau below.")
+        st.info(
+            "With a linear utility annotators have a preferred direction, not an ideal point: compare the models "
+            "by accuracy and Kendall tau below."
+        )
     else:
         st.plotly_chart(ideal_points_figure(df, population, strategies), key="rr_ideal_chart")
 with right:
     if text is not None:
         st.markdown(text)
     for strategy, (name, dist, opt) in sm.pooled_represents(df, population).items():
-        st.markdown(f"With **{strategy}** candidates the pooled reward's optimum ({opt[0]:.2f}, {opt[1]:.2f}) lies "
-                    f"nearest **{name}** ({dist:.2f} away): its values are the ones a single reward represents.")
-st.caption(f"At {per} comparisons per annotator ({per * config.n_annotators:,} in all), mean over {len(seeds)} seed(s). "
-           "Stars: the true (illustrative) group ideal points; lines join each group's recovered point to its truth. "
-           "A group's reward is the average of its members' rewards; its ideal point is that reward's optimum. The "
-           "latent mixture is never told the groups: its point for a group blends the types that group's annotators "
-           "were assigned to.")
+        st.markdown(
+            f"With **{strategy}** candidates the pooled reward's optimum ({opt[0]:.2f}, {opt[1]:.2f}) lies "
+            f"nearest **{name}** ({dist:.2f} away): its values are the ones a single reward represents."
+        )
+st.caption(
+    f"At {per} comparisons per annotator ({per * config.n_annotators:,} in all), mean over {len(seeds)} seed(s). "
+    "Stars: the true (illustrative) group ideal points; lines join each group's recovered point to its truth. "
+    "A group's reward is the average of its members' rewards; its ideal point is that reward's optimum. The "
+    "latent mixture is never told the groups: its point for a group blends the types that group's annotators "
+    "were assigned to."
+)
 
 # ---- learning curves ------------------------------------------------------------------------------------------------
 st.subheader("Learning curves")
 metric_label = st.selectbox("Metric", list(METRICS.values()), key="rr_metric", bind=URL)
 metric = {v: k for k, v in METRICS.items()}[metric_label]
 st.plotly_chart(learning_curves_figure(df, metric, strategies), key="rr_curve_chart")
-st.caption("Lines: mean over seeds; bands: lowest to highest seed. Accuracy is the probability that the annotator "
-           "picks the candidate the model ranks first (held-out prompts, uniform candidates); the oracle uses the true "
-           "utilities and marks the ceiling set by noisy choices.")
+st.caption(
+    "Lines: mean over seeds; bands: lowest to highest seed. Accuracy is the probability that the annotator "
+    "picks the candidate the model ranks first (held-out prompts, uniform candidates); the oracle uses the true "
+    "utilities and marks the ceiling set by noisy choices."
+)
 
 # ---- per-country table ------------------------------------------------------------------------------------------------
 st.subheader("Per group")
@@ -206,10 +270,22 @@ table = sm.group_table(df).with_columns(
     pl.col(pl.Float64).round(3),
 )
 st.dataframe(table, hide_index=True, key="rr_table")
-st.caption("Illustrative simulation. ideal_error: distance between the recovered and the true group ideal point; "
-           "kendall_tau: rank agreement between the group's reward and its true utility on a 15 × 15 grid.")
+st.caption(
+    "Illustrative simulation. ideal_error: distance between the recovered and the true group ideal point; "
+    "kendall_tau: rank agreement between the group's reward and its true utility on a 15 × 15 grid."
+)
 d1, d2 = st.columns(2)
-d1.download_button("Download the per-group table (CSV)", table.write_csv(), file_name="reward_recovery_groups.csv",
-                   mime="text/csv", key="rr_download_groups")
-d2.download_button("Download every run (CSV)", df.write_csv(), file_name="reward_recovery_runs.csv", mime="text/csv",
-                   key="rr_download_runs")
+d1.download_button(
+    "Download the per-group table (CSV)",
+    table.write_csv(),
+    file_name="reward_recovery_groups.csv",
+    mime="text/csv",
+    key="rr_download_groups",
+)
+d2.download_button(
+    "Download every run (CSV)",
+    df.write_csv(),
+    file_name="reward_recovery_runs.csv",
+    mime="text/csv",
+    key="rr_download_runs",
+)

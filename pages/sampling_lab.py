@@ -49,7 +49,11 @@ def _score(texts: tuple[str, ...], threshold: float) -> dict:
 
 # ---- knobs (every one bound to the URL) -------------------------------------------------------------
 strategies = st.multiselect(
-    "Strategies", sp.STRATEGIES, default=list(sp.STRATEGIES), key="sl_strategies", bind=URL,
+    "Strategies",
+    sp.STRATEGIES,
+    default=list(sp.STRATEGIES),
+    key="sl_strategies",
+    bind=URL,
     help="  \n".join(f"**{s}**: {sp.STRATEGY_LABELS[s]}" for s in sp.STRATEGIES),
 )
 size_k, size_prompts, size_seeds, size_threshold = st.columns(4)
@@ -59,22 +63,46 @@ n_prompts = size_prompts.select_slider(
 )
 n_seeds = size_seeds.slider("Seeds (for the interval)", 1, 10, 5, key="sl_seeds", bind=URL)
 threshold = size_threshold.slider(
-    "Pole threshold", 0.1, 1.5, dv.DEFAULT_THRESHOLD, 0.05, key="sl_threshold", bind=URL,
+    "Pole threshold",
+    0.1,
+    1.5,
+    dv.DEFAULT_THRESHOLD,
+    0.05,
+    key="sl_threshold",
+    bind=URL,
     help="A response is on the traditional pole when secular <= -threshold, on survival when "
     "self_expression <= -threshold (and likewise + for the other two poles).",
 )
 
 knob_temp, knob_nc, knob_pull = st.columns(3)
 temperature = knob_temp.slider(
-    "Temperature", 0.1, 2.0, DEFAULTS.temperature, 0.05, key="sl_temp", bind=URL,
+    "Temperature",
+    0.1,
+    2.0,
+    DEFAULTS.temperature,
+    0.05,
+    key="sl_temp",
+    bind=URL,
     help="Scales every model's spread.",
 )
 nc_strength = knob_nc.slider(
-    "NC strength", 0.0, 1.0, DEFAULTS.nc_strength, 0.05, key="sl_nc", bind=URL,
+    "NC strength",
+    0.0,
+    1.0,
+    DEFAULTS.nc_strength,
+    0.05,
+    key="sl_nc",
+    bind=URL,
     help="0: the NC set is drawn i.i.d.; 1: its members are pushed fully apart.",
 )
 persona_pull = knob_pull.slider(
-    "Persona pull", 0.0, 1.0, DEFAULTS.persona_pull, 0.01, key="sl_pull", bind=URL,
+    "Persona pull",
+    0.0,
+    1.0,
+    DEFAULTS.persona_pull,
+    0.01,
+    key="sl_pull",
+    bind=URL,
     help="How far a persona moves the model from its default (0: not at all, 1: all the way).",
 )
 
@@ -168,8 +196,9 @@ if sentence:
     st.markdown(f"**{sentence}**")
 if k != 4:
     st.caption("The paper's numbers are coverage@4; with k ≠ 4 they are shown for orientation only.")
-st.plotly_chart(coverage_figure(table, sp.REPORTED_COVERAGE_AT_4), key="sl_cov_chart",
-                config=chart_config("sampling lab coverage"))
+st.plotly_chart(
+    coverage_figure(table, sp.REPORTED_COVERAGE_AT_4), key="sl_cov_chart", config=chart_config("sampling lab coverage")
+)
 st.caption(
     "Bars: simulated from the illustrative model positions (mean over seeds, 95% interval). Black diamonds: "
     f"{sp.REPORTED_SOURCE}."
@@ -221,10 +250,16 @@ st.caption(
     "so these numbers are measured on the texts, not illustrative — but only as good as the scorer."
 )
 rt1, rt2 = st.columns([2, 1])
-source = rt1.segmented_control("Pool", sp.POOL_SOURCES, default="candidates", key="sl_pool", bind=URL,
-                               format_func=lambda s: sp.POOL_SOURCE_SHORT[s], required=True,
-                               help="  \n".join(f"**{sp.POOL_SOURCE_SHORT[s]}**: {sp.POOL_SOURCE_LABELS[s]}"
-                                                 for s in sp.POOL_SOURCES))
+source = rt1.segmented_control(
+    "Pool",
+    sp.POOL_SOURCES,
+    default="candidates",
+    key="sl_pool",
+    bind=URL,
+    format_func=lambda s: sp.POOL_SOURCE_SHORT[s],
+    required=True,
+    help="  \n".join(f"**{sp.POOL_SOURCE_SHORT[s]}**: {sp.POOL_SOURCE_LABELS[s]}" for s in sp.POOL_SOURCES),
+)
 run_pool = rt2.toggle("Evaluate on the database's texts", key="sl_pool_on", bind=URL)
 if run_pool:
     db_path = uidb.db_path()
@@ -235,10 +270,24 @@ if run_pool:
         with st.spinner("Choosing k responses per prompt with each method…"):
             try:
                 target = tuple(float(v) for v in models[0].center)
-                pool_df = uidb.cached(sp.evaluate_pool_db, source or "candidates", int(k), list(range(int(n_seeds))),
-                                      float(threshold), None, target)
-                pool_ex = uidb.cached(sp.pool_examples_db, source or "candidates", int(k), int(n_examples),
-                                      int(example_seed), None, target)
+                pool_df = uidb.cached(
+                    sp.evaluate_pool_db,
+                    source or "candidates",
+                    int(k),
+                    list(range(int(n_seeds))),
+                    float(threshold),
+                    None,
+                    target,
+                )
+                pool_ex = uidb.cached(
+                    sp.pool_examples_db,
+                    source or "candidates",
+                    int(k),
+                    int(n_examples),
+                    int(example_seed),
+                    None,
+                    target,
+                )
             except sp.PoolUnavailable as exc:
                 st.info(f"Not available on this database yet: {exc}.")
         if pool_df is not None:
@@ -248,8 +297,13 @@ if run_pool:
                 "over seeds]; 'nearest' and 'dpp' are deterministic. The paper's numbers are about generation "
                 "strategies (temperature vs NC sampling), not these selection methods, so they are not repeated here."
             )
-            st.download_button("Download the real-text table (CSV)", pool_df.write_csv(),
-                               file_name=f"sampling_lab_pool_{source}_k{k}.csv", mime="text/csv", key="sl_pool_download")
+            st.download_button(
+                "Download the real-text table (CSV)",
+                pool_df.write_csv(),
+                file_name=f"sampling_lab_pool_{source}_k{k}.csv",
+                mime="text/csv",
+                key="sl_pool_download",
+            )
             st.plotly_chart(
                 example_sets_figure(
                     pool_ex["sets"],
@@ -271,8 +325,13 @@ st.caption(
     f"One response per line (2 to {sp.MAX_PASTED}). They are embedded, placed on the value axes by the project's "
     "anchor-based scorer, and measured with the same metrics."
 )
-pasted = st.text_area("Candidate responses, one per line", key="sl_paste", bind=URL, height=160,
-                      placeholder="Family and faith should guide this decision.\nDo what makes you happy; it's your life.")
+pasted = st.text_area(
+    "Candidate responses, one per line",
+    key="sl_paste",
+    bind=URL,
+    height=160,
+    placeholder="Family and faith should guide this decision.\nDo what makes you happy; it's your life.",
+)
 if st.button("Embed, place and score", key="sl_score_btn", type="primary"):
     try:
         texts = sp.parse_candidates(pasted)
@@ -296,15 +355,25 @@ if scored:
     poles_of = dv.on_pole(pos, float(threshold))
     reach = [", ".join(POLE_LABELS[p] for p in POLES if poles_of[p][i]) or "no pole" for i in range(len(pos))]
     pc1, pc2 = st.columns([3, 2])
-    pc1.plotly_chart(candidates_figure(pos, scored["texts"], float(threshold), reach), key="sl_paste_chart",
-                     config=chart_config("sampling lab pasted candidates"))
+    pc1.plotly_chart(
+        candidates_figure(pos, scored["texts"], float(threshold), reach),
+        key="sl_paste_chart",
+        config=chart_config("sampling lab pasted candidates"),
+    )
     m = dv.set_metrics(pos, float(threshold))
     pc2.metric("Poles covered", f"{m['n_poles_covered']} of 4")
     pc2.metric("Vendi score (plane)", f"{m['vendi']:.2f}", help="Effective number of distinct candidates, 1..k.")
     if "vendi_embedding" in scored["metrics"]:
         pc2.metric("Vendi score (embeddings, cosine)", f"{scored['metrics']['vendi_embedding']:.2f}")
     pc2.dataframe(
-        pl.DataFrame({"#": list(range(1, len(pos) + 1)), "response": scored["texts"],
-                      "self_expression": pos[:, 0], "secular": pos[:, 1], "poles": reach}),
+        pl.DataFrame(
+            {
+                "#": list(range(1, len(pos) + 1)),
+                "response": scored["texts"],
+                "self_expression": pos[:, 0],
+                "secular": pos[:, 1],
+                "poles": reach,
+            }
+        ),
         hide_index=True,
     )

@@ -102,7 +102,9 @@ def test_validity_has_a_row_per_axis_and_language_plus_all(validity, anchors):
         for lang in schema.LANGUAGES:
             n = len(anchors["poles"][neg][lang]) + len(anchors["poles"][pos][lang])
             assert part.filter(pl.col("language") == lang)["n"].item() == n
-        assert part.filter(pl.col("language") == "all")["n"].item() == part.filter(pl.col("language") != "all")["n"].sum()
+        assert (
+            part.filter(pl.col("language") == "all")["n"].item() == part.filter(pl.col("language") != "all")["n"].sum()
+        )
         assert ((part["accuracy"] >= 0) & (part["accuracy"] <= 1)).all()
 
 
@@ -222,7 +224,12 @@ def test_score_db_without_embeddings_says_what_to_run(demo_db, tmp_path):
 def test_cli_score_prints_one_json_object_per_line(tmp_path, capsys):
     from analysis.__main__ import main
 
-    texts = ["Tradition and faith keep families together.", "", "Je choisis ma vie librement.", "मेहनत और बचत सबसे ज़रूरी हैं।"]
+    texts = [
+        "Tradition and faith keep families together.",
+        "",
+        "Je choisis ma vie librement.",
+        "मेहनत और बचत सबसे ज़रूरी हैं।",
+    ]
     f = tmp_path / "texts.txt"
     f.write_text("\n".join(texts) + "\n", encoding="utf-8")
     assert main(["axes", "score", "--text-file", str(f), "--json"]) == 0

@@ -82,7 +82,9 @@ def test_second_run_embeds_nothing_and_new_data_embeds_only_what_is_new(small_db
     second = E.embed_db(small_db, batch_size=BATCH, progress=None)
     assert second["embedded"] == 0 and second["cached"] == first["total"]
 
-    add_candidates(small_db, ["A brand new answer about saving money.", "Another new answer about trusting neighbours."])
+    add_candidates(
+        small_db, ["A brand new answer about saving money.", "Another new answer about trusting neighbours."]
+    )
     third = E.embed_db(small_db, batch_size=BATCH, progress=None)
     assert third["embedded"] == 2 and third["cached"] == first["total"]
     assert count_vectors(small_db) == first["total"] + 2
@@ -224,9 +226,12 @@ def test_cuda_asked_for_without_a_gpu_is_a_clear_error(small_db, capsys):
 def count_vectors_or_zero(db: Path) -> int:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'embeddings'"
-        ).fetchall()[0][0] and con.execute("SELECT count(*) FROM embeddings").fetchall()[0][0]
+        return (
+            con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'embeddings'").fetchall()[0][
+                0
+            ]
+            and con.execute("SELECT count(*) FROM embeddings").fetchall()[0][0]
+        )
     finally:
         con.close()
 

@@ -54,8 +54,13 @@ names = st.text(alphabet=st.characters(blacklist_characters="|", blacklist_categ
     balanced=st.sampled_from(["all", "balanced", "balanced_10"]),
 )
 def test_url_round_trip(countries, langs, turns, pregen, balanced):
-    f = Filters(countries=tuple(countries), languages=tuple(langs), turns=tuple(sorted(turns)),
-                pregenerated_only=pregen, balanced=balanced)
+    f = Filters(
+        countries=tuple(countries),
+        languages=tuple(langs),
+        turns=tuple(sorted(turns)),
+        pregenerated_only=pregen,
+        balanced=balanced,
+    )
     assert Filters.from_query_params(f.to_query_params()) == f
 
 

@@ -93,13 +93,19 @@ def test_columns_are_matched_by_name_in_any_order_and_extras_are_ignored(tmp_pat
     assert res.summary["comparisons"] == 3
     assert set(res.summary["ignored_columns"]) == {"unexpected_column", "first_turn_responses"}
     db = tmp_path / "db.duckdb"
-    got = q(db, "SELECT c.turn, c.chosen, p.text, k.text FROM comparisons c JOIN prompts p USING (prompt_hash) "
-                "JOIN candidates k ON k.text_hash = c.chosen_hash WHERE conversation_id = 'c1' ORDER BY turn")
+    got = q(
+        db,
+        "SELECT c.turn, c.chosen, p.text, k.text FROM comparisons c JOIN prompts p USING (prompt_hash) "
+        "JOIN candidates k ON k.text_hash = c.chosen_hash WHERE conversation_id = 'c1' ORDER BY turn",
+    )
     assert got == [(1, "b", "c1 prompt 1", "c1 t1 answer b"), (2, "b", "c1 prompt 2", "c1 t2 answer b")]
     ann = q(db, "SELECT annotator_id, country, age, education, n_conversations FROM annotators ORDER BY 1")
     assert ann[0] == ("ann-1", "France", "35-45", "Post-secondary graduate", 1)
-    conv = q(db, "SELECT assigned_lang, wave, is_pregenerated_first_prompt, in_balanced_subset, n_turns "
-                 "FROM conversations WHERE conversation_id = 'c1'")
+    conv = q(
+        db,
+        "SELECT assigned_lang, wave, is_pregenerated_first_prompt, in_balanced_subset, n_turns "
+        "FROM conversations WHERE conversation_id = 'c1'",
+    )
     assert conv == [("fr", "1", True, False, 2)]
 
 
@@ -134,8 +140,10 @@ def test_failure_midway_leaves_the_previous_database_as_it_was(tmp_path):
 
 
 def test_preferred_response_ignores_case_and_surrounding_whitespace(tmp_path):
-    rows = [make_row("c1", first_turn_preferred_response="  RESPONSE_C "),
-            make_row("c2", first_turn_preferred_response="Response_a")]
+    rows = [
+        make_row("c1", first_turn_preferred_response="  RESPONSE_C "),
+        make_row("c2", first_turn_preferred_response="Response_a"),
+    ]
     res = ingest(write_csv(tmp_path / "x.csv", rows), tmp_path / "db.duckdb")
     assert res.summary["rejected_turns"] == 0
     assert q(tmp_path / "db.duckdb", "SELECT chosen FROM comparisons ORDER BY conversation_id") == [("c",), ("a",)]
@@ -199,8 +207,16 @@ def test_rows_without_ids_are_rejected(tmp_path):
 
 
 def test_unseen_category_values_load_as_they_are(tmp_path):
-    rows = [make_row("c1", annotator_age="65-74", annotator_country="Brasil", assigned_lang="es",
-                     annotator_political="Anarcho-syndicalist", wave="3b")]
+    rows = [
+        make_row(
+            "c1",
+            annotator_age="65-74",
+            annotator_country="Brasil",
+            assigned_lang="es",
+            annotator_political="Anarcho-syndicalist",
+            wave="3b",
+        )
+    ]
     db = tmp_path / "db.duckdb"
     ingest(write_csv(tmp_path / "x.csv", rows), db)
     assert q(db, "SELECT age, country, political FROM annotators") == [("65-74", "Brasil", "Anarcho-syndicalist")]
@@ -246,8 +262,15 @@ def test_json_summary_on_the_cli(tmp_path):
     proc = cli("ingest", str(src), "--db", str(tmp_path / "db.duckdb"), "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    for key in ("rows_read", "conversations", "comparisons", "annotators", "rejected_turns", "duplicate_rows",
-                "rejected_reasons"):
+    for key in (
+        "rows_read",
+        "conversations",
+        "comparisons",
+        "annotators",
+        "rejected_turns",
+        "duplicate_rows",
+        "rejected_reasons",
+    ):
         assert key in out
     assert out["rows_read"] == 2 and out["duplicate_rows"] == 1 and out["comparisons"] == 2
 
@@ -272,7 +295,11 @@ def test_hub_download_offline_explains_the_manual_route(tmp_path):
     db = tmp_path / "db.duckdb"
     proc = subprocess.run(
         [sys.executable, "-m", "analysis", "ingest", "hf", "--db", str(db)],
-        capture_output=True, text=True, cwd=ROOT, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     assert proc.returncode == 3
     assert "python -m analysis ingest" in proc.stderr and "facebook/community-alignment-dataset" in proc.stderr
@@ -348,7 +375,12 @@ def test_ingest_does_not_import_heavy_libraries(tmp_path):
         f"ingest({str(src)!r}, {str(tmp_path / 'db.duckdb')!r}); "
         "print([m for m in ('torch', 'sentence_transformers', 'umap', 'streamlit') if m in sys.modules])"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"

@@ -75,13 +75,21 @@ def test_hash_equals_duckdb_md5():
 
 
 def test_valid_upload_loads_every_row_unsynthetic(db):
-    data = _csv([["my-model", PROMPTS[0], "No, adult children choose."], ["my-model", "  " + PROMPTS[2] + " ", "नहीं।"], ["other", PROMPTS[1], "Oui."]])
+    data = _csv(
+        [
+            ["my-model", PROMPTS[0], "No, adult children choose."],
+            ["my-model", "  " + PROMPTS[2] + " ", "नहीं।"],
+            ["other", PROMPTS[1], "Oui."],
+        ]
+    )
     res = _validate(db, data)
     assert res.ok, res.errors
     assert res.models == {"my-model": 2, "other": 1}
     assert L.load_upload(db, res) == 3
     con = duckdb.connect(str(db), read_only=True)
-    rows = con.execute(f"SELECT model, prompt_hash, text_hash, text, synthetic, uploaded_at FROM {L.TABLE} ORDER BY model, text").fetchall()
+    rows = con.execute(
+        f"SELECT model, prompt_hash, text_hash, text, synthetic, uploaded_at FROM {L.TABLE} ORDER BY model, text"
+    ).fetchall()
     hashes = dict(con.execute("SELECT text, prompt_hash FROM prompts").fetchall())
     con.close()
     assert [r[0] for r in rows] == ["my-model", "my-model", "other"]
@@ -156,13 +164,16 @@ def test_unknown_prompts_and_empty_responses_reject_the_whole_file_and_list_the_
 
 
 def test_ragged_row_is_reported(db):
-    data = b"model,prompt,response\nm,\"" + PROMPTS[0].encode() + b"\",ok,extra\n"
+    data = b'model,prompt,response\nm,"' + PROMPTS[0].encode() + b'",ok,extra\n'
     res = _validate(db, data)
     assert not res.ok and any("has 4 fields, the header has 3" in e for e in res.errors)
 
 
 def test_extra_columns_and_duplicates_are_warnings_not_errors(db):
-    data = _csv([["m", PROMPTS[0], "same", "x"], ["m", PROMPTS[0], "same", "y"]], header=("Model", " Prompt ", "RESPONSE", "notes"))
+    data = _csv(
+        [["m", PROMPTS[0], "same", "x"], ["m", PROMPTS[0], "same", "y"]],
+        header=("Model", " Prompt ", "RESPONSE", "notes"),
+    )
     res = _validate(db, data)
     assert res.ok and res.rows.height == 1
     assert any("Ignored column: notes" in w for w in res.warnings)
@@ -196,7 +207,10 @@ def test_cli_rejects_bad_csv_with_json_and_exit_code(db, tmp_path):
     bad.write_bytes(b"model,response\nm,x\n")
     proc = subprocess.run(
         [sys.executable, "-m", "analysis", "llm", "--db", str(db), "--csv", str(bad), "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1, proc.stderr
     out = json.loads(proc.stdout)
@@ -209,7 +223,10 @@ def test_cli_loads_without_embedding(db, tmp_path):
     good.write_bytes(_csv([["cli-model", PROMPTS[1], "Oui, d'abord l'environnement."]]))
     proc = subprocess.run(
         [sys.executable, "-m", "analysis", "llm", "--db", str(db), "--csv", str(good), "--json", "--no-embed"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
@@ -224,7 +241,9 @@ def test_demo_carries_labelled_synthetic_answers_to_its_prompts(demo_db):
     con = duckdb.connect(str(demo_db), read_only=True)
     try:
         s = L.summary(con)
-        orphan = con.execute(f"SELECT count(*) FROM {L.TABLE} r ANTI JOIN prompts p USING (prompt_hash)").fetchall()[0][0]
+        orphan = con.execute(f"SELECT count(*) FROM {L.TABLE} r ANTI JOIN prompts p USING (prompt_hash)").fetchall()[0][
+            0
+        ]
         bad_hash = con.execute(f"SELECT count(*) FROM {L.TABLE} WHERE text_hash <> md5(text)").fetchall()[0][0]
         n_prompts = con.execute("SELECT count(*) FROM prompts").fetchall()[0][0]
     finally:
@@ -286,11 +305,20 @@ def test_cli_validates_loads_embeds_only_the_new_texts_and_scores(scored_demo_db
     prompts = [r[0] for r in con.execute("SELECT text FROM prompts ORDER BY prompt_hash LIMIT 2").fetchall()]
     con.close()
     answers = tmp_path / "answers.csv"
-    answers.write_bytes(_csv([["cli-model", prompts[0], "Tradition and faith should guide you here."],
-                              ["cli-model", prompts[1], "Choose what lets you grow, whatever others expect."]]))
+    answers.write_bytes(
+        _csv(
+            [
+                ["cli-model", prompts[0], "Tradition and faith should guide you here."],
+                ["cli-model", prompts[1], "Choose what lets you grow, whatever others expect."],
+            ]
+        )
+    )
     proc = subprocess.run(
         [sys.executable, "-m", "analysis", "llm", "--db", str(db), "--csv", str(answers), "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout)

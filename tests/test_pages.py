@@ -17,7 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 PAGES = ["pages/overview.py", "pages/browse.py", "pages/agreement.py", "pages/sql_console.py"]
 TIMEOUT = 60
-_PREFIX = {"pages/overview.py": "ov_", "pages/browse.py": "br_", "pages/agreement.py": "ag_", "pages/sql_console.py": "sql_"}
+_PREFIX = {
+    "pages/overview.py": "ov_",
+    "pages/browse.py": "br_",
+    "pages/agreement.py": "ag_",
+    "pages/sql_console.py": "sql_",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +95,11 @@ def test_sidebar_labels_the_synthetic_demo_with_counts(app, demo_db):
     for key in ("f_country", "f_lang", "f_age", "f_gender", "f_edu", "f_pol"):
         assert at.sidebar.multiselect(key=key).options, key
     assert at.sidebar.toggle(key="f_pregen") is not None
-    assert at.sidebar.selectbox(key="f_balanced").options == ["All conversations", "Balanced subset", "Balanced subset (10)"]
+    assert at.sidebar.selectbox(key="f_balanced").options == [
+        "All conversations",
+        "Balanced subset",
+        "Balanced subset (10)",
+    ]
 
 
 def test_filters_round_trip_through_the_url_and_survive_page_changes(app):

@@ -55,7 +55,9 @@ def test_projection_is_fitted_once_stored_with_its_parameters_and_reused(db, mon
     first = P.project_db(db, **KW)
     assert first["fitted"] and first["n_fit"] == N_CANDIDATES + N_PROMPTS == first["n_points"]
     assert first["placed"] == 0
-    (model, params, n_points, blob_len), = read(db, "SELECT model, params::VARCHAR, n_points, octet_length(umap_model) FROM projections")
+    ((model, params, n_points, blob_len),) = read(
+        db, "SELECT model, params::VARCHAR, n_points, octet_length(umap_model) FROM projections"
+    )
     assert model == E.DEFAULT_MODEL and n_points == first["n_points"] and blob_len > 0
     assert json.loads(params) == {"n_neighbors": 5, "min_dist": 0.1, "seed": 7, "metric": "cosine", "n_components": 2}
 

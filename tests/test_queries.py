@@ -100,9 +100,7 @@ def test_breakdowns_add_up(con, facts):
 def test_feedback_share_matches_polars(con, facts):
     fb = Q.feedback_share(con, Filters())
     expected = (
-        facts.group_by("country", "turn")
-        .agg(share=pl.col("feedback").is_not_null().mean())
-        .sort("country", "turn")
+        facts.group_by("country", "turn").agg(share=pl.col("feedback").is_not_null().mean()).sort("country", "turn")
     )
     got = fb.select("country", "turn", "share").sort("country", "turn")
     assert got["share"].to_list() == pytest.approx(expected["share"].to_list())
@@ -133,7 +131,7 @@ def test_search_is_a_case_insensitive_text_match_over_all_turns(con, facts):
 
 
 def test_search_handles_hindi_and_wildcards_literally(con):
-    hindi = con.sql("SELECT text FROM prompts WHERE text SIMILAR TO '.*[\u0900-\u097F].*' LIMIT 1").fetchall()
+    hindi = con.sql("SELECT text FROM prompts WHERE text SIMILAR TO '.*[\u0900-\u097f].*' LIMIT 1").fetchall()
     assert hindi, "the demo should hold Hindi prompts"
     word = hindi[0][0].split()[0]
     _, total = Q.search_conversations(con, Filters(), word)
@@ -162,9 +160,7 @@ def test_paging(con):
 
 
 def test_conversation_reader(con, facts):
-    cid = (
-        facts.group_by("conversation_id").len().filter(pl.col("len") >= 3)["conversation_id"].sort()[0]
-    )
+    cid = facts.group_by("conversation_id").len().filter(pl.col("len") >= 3)["conversation_id"].sort()[0]
     conv = Q.conversation(con, cid)
     assert conv is not None
     turns = conv["turns"]
@@ -206,7 +202,7 @@ def test_agreement_views_and_prompt_detail(con, facts):
     jsd = table["jsd_mean"].to_list()
     non_null = [v for v in jsd if v is not None]
     assert non_null == sorted(non_null, reverse=True)
-    assert all(v is None for v in jsd[len(non_null):])  # prompts with one country last
+    assert all(v is None for v in jsd[len(non_null) :])  # prompts with one country last
     assert (table["n_annotators"] >= 4).all()
     assert len(non_null) > 0
     assert set(views["pairs"]["c1"]) <= set(Q.filter_options(con)["countries"])

@@ -18,7 +18,9 @@ def _top1_case(n_items, n, k, seed):
     true = rng.normal(size=n_items)
     p = pp.softmax(true[items])
     chosen = np.array([rng.choice(k, p=pi) for pi in p])
-    data = [(int(items[i, chosen[i]]), tuple(int(x) for j, x in enumerate(items[i]) if j != chosen[i])) for i in range(n)]
+    data = [
+        (int(items[i, chosen[i]]), tuple(int(x) for j, x in enumerate(items[i]) if j != chosen[i])) for i in range(n)
+    ]
     return items, chosen, data
 
 
@@ -37,9 +39,12 @@ def test_pooled_luce_fit_agrees_with_choix(n_items, k):
     lbfgs = rm.fit_mnl(phi, chosen, prior_prec=2 * alpha, solver="lbfgs").theta[0]
     assert np.allclose(lbfgs, ours, atol=1e-4)
     # and the log-likelihoods agree (no penalty)
-    assert np.isclose(choix.log_likelihood_top1(data, ours), -rm.fit_mnl(phi, chosen, prior_prec=2 * alpha,
-                                                                           theta0=ours[None], max_iter=0).objective
-                      + alpha * np.sum(ours**2), atol=1e-6)
+    assert np.isclose(
+        choix.log_likelihood_top1(data, ours),
+        -rm.fit_mnl(phi, chosen, prior_prec=2 * alpha, theta0=ours[None], max_iter=0).objective
+        + alpha * np.sum(ours**2),
+        atol=1e-6,
+    )
 
 
 def _ideal_point_data(ideal, beta, n, k, seed, box=1.25):
@@ -86,8 +91,9 @@ def test_per_annotator_shrinkage_moves_between_the_group_and_the_annotator():
     assert np.allclose(strong, prior, atol=1e-3)
     weak = rm.fit_per_annotator(phi, chosen, ann, 10, prior, shrinkage=1e-3)
     err_weak = np.linalg.norm(rm.ideal_from_theta(weak) - [0.8, -0.5], axis=1).mean()
-    err_mid = np.linalg.norm(rm.ideal_from_theta(
-        rm.fit_per_annotator(phi, chosen, ann, 10, prior, shrinkage=1.0)) - [0.8, -0.5], axis=1).mean()
+    err_mid = np.linalg.norm(
+        rm.ideal_from_theta(rm.fit_per_annotator(phi, chosen, ann, 10, prior, shrinkage=1.0)) - [0.8, -0.5], axis=1
+    ).mean()
     assert err_mid < np.linalg.norm(rm.ideal_from_theta(prior[0]) - [0.8, -0.5])
     assert np.isfinite(err_weak)
     with pytest.raises(ValueError, match="shrinkage"):

@@ -148,9 +148,26 @@ def test_nearest_and_random_pool_selection():
 
 def test_cli_json_shape():
     out = subprocess.run(
-        [sys.executable, "-m", "analysis", "sample", "--strategy", "nc", "--k", "4", "--prompts", "400",
-         "--seed", "2", "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+        [
+            sys.executable,
+            "-m",
+            "analysis",
+            "sample",
+            "--strategy",
+            "nc",
+            "--k",
+            "4",
+            "--prompts",
+            "400",
+            "--seed",
+            "2",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     res = json.loads(out.stdout)
     assert res["strategy"] == "nc" and res["k"] == 4 and res["illustrative"] is True
@@ -217,8 +234,13 @@ def test_load_pool_from_the_demo_database(demo_db, tmp_path):
     con.register("v", vec)
     con.execute("INSERT INTO embeddings SELECT ?, text_hash, vector::FLOAT[] FROM v", [key]).fetchall()
     con.unregister("v")
-    scores = pl.DataFrame({"text_hash": hashes, "self_expression": rng.uniform(-1, 1, len(hashes)),
-                           "secular": rng.uniform(-1, 1, len(hashes))})
+    scores = pl.DataFrame(
+        {
+            "text_hash": hashes,
+            "self_expression": rng.uniform(-1, 1, len(hashes)),
+            "secular": rng.uniform(-1, 1, len(hashes)),
+        }
+    )
     sizes = {}
     for source in sp.POOL_SOURCES:
         pool, emb = sp.load_pool(con, source, None, scores=scores)
@@ -241,7 +263,9 @@ def test_greedy_dpp_matches_a_naive_log_det_greedy():
     kern = u @ u.T + 1e-6 * np.eye(25)
     chosen = [int(np.argmin(np.linalg.norm(pos - np.array(target), axis=1)))]
     while len(chosen) < 5:
-        dets = [np.linalg.det(kern[np.ix_(chosen + [j], chosen + [j])]) if j not in chosen else -np.inf for j in range(25)]
+        dets = [
+            np.linalg.det(kern[np.ix_(chosen + [j], chosen + [j])]) if j not in chosen else -np.inf for j in range(25)
+        ]
         chosen.append(int(np.argmax(dets)))
     assert got.tolist() == chosen
 
@@ -277,8 +301,12 @@ def test_headline_sentence_is_computed_from_the_table():
 
 
 def test_params_and_personas_round_trip():
-    p = replace(sp.StrategyParams(), temperature=0.7, personas=((0.1, -0.9), (-1.2, 0.3)),
-                models=(sp.ModelProfile("a | b", (0.1, 0.2), 0.3),))
+    p = replace(
+        sp.StrategyParams(),
+        temperature=0.7,
+        personas=((0.1, -0.9), (-1.2, 0.3)),
+        models=(sp.ModelProfile("a | b", (0.1, 0.2), 0.3),),
+    )
     assert sp.params_from_json(sp.params_to_json(p)) == p
     assert sp.personas_from_query(sp.personas_to_query(p.personas)) == (p.personas, None)
     personas, problem = sp.personas_from_query("[[1]]")

@@ -15,10 +15,14 @@ from analysis.population import ChoiceModel, Group, Population
 
 def _distinct_population() -> Population:
     # four well-separated groups with little spread inside each
-    return Population((
-        Group("North", 0.0, 0.9, 0.1, 1), Group("South", 0.0, -0.9, 0.1, 1),
-        Group("East", 0.9, 0.0, 0.1, 1), Group("West", -0.9, 0.0, 0.1, 1),
-    ))
+    return Population(
+        (
+            Group("North", 0.0, 0.9, 0.1, 1),
+            Group("South", 0.0, -0.9, 0.1, 1),
+            Group("East", 0.9, 0.0, 0.1, 1),
+            Group("West", -0.9, 0.0, 0.1, 1),
+        )
+    )
 
 
 def test_group_and_mixture_models_beat_pooled_on_the_worst_group():
@@ -34,7 +38,7 @@ def test_group_and_mixture_models_beat_pooled_on_the_worst_group():
 def test_nc_candidates_recover_ideal_points_better_than_iid_at_equal_n():
     cfg = sm.SimConfig(n_annotators=500, comparisons_per_annotator=10, models=("pooled", "conditional"))
     df = sm.run_experiment(cfg, ["iid", "nc"], [0, 1, 2])
-    err = (df.filter(pl.col("model") == "conditional").group_by("strategy").agg(pl.col("ideal_error").mean()))
+    err = df.filter(pl.col("model") == "conditional").group_by("strategy").agg(pl.col("ideal_error").mean())
     e = dict(zip(err["strategy"], err["ideal_error"]))
     assert set(df["comparisons"].unique()) == {5000}
     assert e["nc"] < 0.85 * e["iid"]
@@ -70,8 +74,12 @@ def test_latent_mode_has_no_conditional_model_and_pooled_represents_someone():
 
 
 def test_linear_utility_has_no_ideal_point_error():
-    cfg = sm.SimConfig(choice=ChoiceModel("linear", 3.0), n_annotators=100, comparisons_per_annotator=5,
-                       models=("pooled", "conditional"))
+    cfg = sm.SimConfig(
+        choice=ChoiceModel("linear", 3.0),
+        n_annotators=100,
+        comparisons_per_annotator=5,
+        models=("pooled", "conditional"),
+    )
     df = sm.run_once(cfg, "iid", 0)
     assert df.filter(pl.col("model") != "oracle")["ideal_error"].is_null().all()
     assert sm.headline(df, cfg.population) is None
@@ -83,14 +91,16 @@ def test_headline_is_built_from_the_numbers():
     df = sm.run_experiment(cfg, ["iid", "nc"], [0])
     text = sm.headline(df, cfg.population)
     tab = sm.group_table(df)
-    v = tab.filter((pl.col("strategy") == "nc") & (pl.col("model") == "conditional")
-                   & pl.col("group").is_in(["Brazil", "India"]))["ideal_error"].mean()
+    v = tab.filter(
+        (pl.col("strategy") == "nc") & (pl.col("model") == "conditional") & pl.col("group").is_in(["Brazil", "India"])
+    )["ideal_error"].mean()
     assert "Brazil and India" in text and f"{v:.2f}" in text and "closer with" in text
 
 
 def test_config_url_round_trip_and_bad_values():
-    cfg = sm.SimConfig(choice=ChoiceModel("ideal", 5.0), n_annotators=300, comparisons_per_annotator=7,
-                       models=("pooled", "mixture"))
+    cfg = sm.SimConfig(
+        choice=ChoiceModel("ideal", 5.0), n_annotators=300, comparisons_per_annotator=7, models=("pooled", "mixture")
+    )
     back, msgs = sm.config_from_params(sm.config_to_params(cfg))
     assert back == cfg and msgs == []
     bad, msgs = sm.config_from_params({"beta": "fast", "pop": "nonsense"})
@@ -130,10 +140,24 @@ def test_catch_up_reads_the_learning_curves():
     rows = []
     for strategy, errs in {"iid": [0.5, 0.4, 0.3], "nc": [0.45, 0.28, 0.1]}.items():
         for n, e in zip([100, 200, 400], errs):
-            rows.append(dict(strategy=strategy, seed=0, per_annotator=n // 100, comparisons=n, model="conditional",
-                             group="India", accuracy=0.5, log_lik=-1.0, ideal_error=e, kendall_tau=0.9, rec_x=0.0,
-                             rec_y=0.0))
+            rows.append(
+                dict(
+                    strategy=strategy,
+                    seed=0,
+                    per_annotator=n // 100,
+                    comparisons=n,
+                    model="conditional",
+                    group="India",
+                    accuracy=0.5,
+                    log_lik=-1.0,
+                    ideal_error=e,
+                    kendall_tau=0.9,
+                    rec_x=0.0,
+                    rec_y=0.0,
+                )
+            )
     df = pl.DataFrame(rows, schema=sm.RESULT_SCHEMA)
     assert sm._catch_up(df, ["India"], "conditional", "nc", "iid") == (
-        "; nc candidates reach the error iid candidates end with (0.30) after 200 of the 400 comparisons")
+        "; nc candidates reach the error iid candidates end with (0.30) after 200 of the 400 comparisons"
+    )
     assert sm._catch_up(df, ["India"], "conditional", "iid", "nc") == ""

@@ -90,9 +90,7 @@ def test_random_chooser_has_revealed_position_near_zero_wherever_the_candidates_
     pts = rng.normal([0.8, 0.6], 0.5, size=(n * 4, 2))  # candidates far from the origin
     scores = _scores({f"h{i}": tuple(p) for i, p in enumerate(pts)})
     picks = rng.integers(0, 4, n)
-    comps = pl.DataFrame(
-        [_comp(f"c{i}", "p", [f"h{4 * i + j}" for j in range(4)], "abcd"[picks[i]]) for i in range(n)]
-    )
+    comps = pl.DataFrame([_comp(f"c{i}", "p", [f"h{4 * i + j}" for j in range(4)], "abcd"[picks[i]]) for i in range(n)])
     row = V.revealed_from_comparisons(comps, scores).row(0, named=True)
     assert abs(row["self_expression"]) < 0.03 and abs(row["secular"]) < 0.03
     assert row["chosen_x"] == pytest.approx(0.8, abs=0.05)
@@ -298,7 +296,9 @@ def test_offered_points_and_people_data_on_the_demo(demo_db):
     try:
         scores = _hash_scores(con)
         n_comp = con.execute("SELECT count(*) FROM comparisons").fetchall()[0][0]
-        llm_fixed = con.sql("SELECT text_hash, 0.5::DOUBLE AS self_expression, 0.5::DOUBLE AS secular FROM llm_responses").pl()
+        llm_fixed = con.sql(
+            "SELECT text_hash, 0.5::DOUBLE AS self_expression, 0.5::DOUBLE AS secular FROM llm_responses"
+        ).pl()
         llm_scores = pl.concat([llm_fixed, scores]).unique("text_hash", keep="first", maintain_order=True)
         pts = V.offered_points(con, Filters(), scores=llm_scores)
         # one chosen candidate per comparison, four offered
@@ -309,12 +309,19 @@ def test_offered_points_and_people_data_on_the_demo(demo_db):
     finally:
         con.close()
     assert pdata.quadrant is not None and pdata.quadrant.quadrant == (1, 1) and pdata.quadrant.llm_share == 1.0
-    assert pdata.quadrant.human_share == pytest.approx(V.share_in_quadrant(
-        pts.filter(pl.col("chosen"))["x"].to_numpy(), pts.filter(pl.col("chosen"))["y"].to_numpy(), (1, 1)))
+    assert pdata.quadrant.human_share == pytest.approx(
+        V.share_in_quadrant(
+            pts.filter(pl.col("chosen"))["x"].to_numpy(), pts.filter(pl.col("chosen"))["y"].to_numpy(), (1, 1)
+        )
+    )
     assert set(pdata.people["country"]) == {"United States", "France", "Italy", "Brazil", "India"}
     assert (pdata.people["n"] >= 3).all()
     kinds = set(pdata.table["kind"])
-    assert {"people: revealed position (difference)", "chosen responses (absolute)", "LLM responses (absolute)"} <= kinds
+    assert {
+        "people: revealed position (difference)",
+        "chosen responses (absolute)",
+        "LLM responses (absolute)",
+    } <= kinds
     assert md.sampled and md.points.height <= 500 and md.n_total == pts.height
     assert md.points["text"].null_count() == 0 and md.points["prompt"].null_count() == 0
     assert md.llm.height > 0 and md.llm["synthetic"].all()
@@ -336,8 +343,12 @@ def test_density_grid_bins_every_point_in_a_symmetric_window():
 
 def test_validity_notes_and_country_notes_name_weak_languages():
     validity = pl.DataFrame(
-        {"axis": ["self_expression", "secular", "self_expression", "secular", "self_expression"],
-         "language": ["en", "en", "hi", "hi", "all"], "accuracy": [0.9, 0.85, 0.55, 0.65, 0.8], "n": [30] * 5}
+        {
+            "axis": ["self_expression", "secular", "self_expression", "secular", "self_expression"],
+            "language": ["en", "en", "hi", "hi", "all"],
+            "accuracy": [0.9, 0.85, 0.55, 0.65, 0.8],
+            "n": [30] * 5,
+        }
     )
     notes = V.validity_notes(validity)
     assert [lv for lv, _ in notes] == ["error", "warning"]

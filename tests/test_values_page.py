@@ -53,7 +53,9 @@ def test_page_shows_map_people_llms_dispersion_and_validity(scored_demo_db, monk
     assert _metric(at, "Reported in the paper") == "41%"
     assert _metric(at, "Human choices in the LLM quadrant").endswith("%")
     # axis validity per language, with the English-only model's warning
-    validity = next(df.value for df in at.dataframe if "language" in df.value.columns and "kind" not in df.value.columns)
+    validity = next(
+        df.value for df in at.dataframe if "language" in df.value.columns and "kind" not in df.value.columns
+    )
     assert {"English", "Hindi"} <= set(validity["language"])
     assert "trained on English only" in _texts(at.warning)
     # dispersion: people of the five countries, and the synthetic LLMs
@@ -85,7 +87,11 @@ def test_missing_pipeline_names_the_commands_and_loads_no_model(demo_db, monkeyp
     at = _app(demo_db, monkeypatch)
     assert not at.exception, at.exception
     shown = _texts(at.code)
-    for cmd in ("python -m analysis embed --db", "python -m analysis axes score-db --db", "python -m analysis project --db"):
+    for cmd in (
+        "python -m analysis embed --db",
+        "python -m analysis axes score-db --db",
+        "python -m analysis project --db",
+    ):
         assert cmd in shown
     assert not at.subheader  # nothing drawn from missing data
     if not torch_before:
@@ -112,7 +118,9 @@ def test_bad_upload_is_explained_and_loads_nothing(scored_demo_db, tmp_path, mon
     db = writable_copy(scored_demo_db, tmp_path)
     before = _llm_rows(db)
     at = _app(db, monkeypatch)
-    at.file_uploader(key="vm_upload").upload("answers.csv", _csv([["m", "Not a prompt of this dataset", "An answer"]]), "text/csv")
+    at.file_uploader(key="vm_upload").upload(
+        "answers.csv", _csv([["m", "Not a prompt of this dataset", "An answer"]]), "text/csv"
+    )
     at.run()
     assert not at.exception, at.exception
     errors = _texts(at.error)
@@ -130,7 +138,11 @@ def test_upload_is_loaded_embedded_scored_and_placed(scored_demo_db, tmp_path, m
     answers = [
         ["my-model", prompts[0], "Respect your elders and keep the family traditions; faith should guide this choice."],
         ["my-model", prompts[1], "Security first: protect what you have and be careful whom you trust."],
-        ["my-model", prompts[2], "Follow what your parents and your religion teach; duty comes before personal wishes."],
+        [
+            "my-model",
+            prompts[2],
+            "Follow what your parents and your religion teach; duty comes before personal wishes.",
+        ],
     ]
     at = _app(db, monkeypatch)
     at.file_uploader(key="vm_upload").upload("mine.csv", _csv(answers), "text/csv")
@@ -146,7 +158,9 @@ def test_upload_is_loaded_embedded_scored_and_placed(scored_demo_db, tmp_path, m
         n_scored = con.execute(
             "SELECT count(*) FROM llm_responses r JOIN axis_scores s USING (text_hash) WHERE r.model = 'my-model'"
         ).fetchall()[0][0]
-        synthetic = con.execute("SELECT bool_or(synthetic) FROM llm_responses WHERE model = 'my-model'").fetchall()[0][0]
+        synthetic = con.execute("SELECT bool_or(synthetic) FROM llm_responses WHERE model = 'my-model'").fetchall()[0][
+            0
+        ]
     finally:
         con.close()
     assert n_scored >= 3 and synthetic is False
@@ -189,7 +203,9 @@ def test_a_database_without_embeddings_can_be_completed_from_the_page(tmp_path, 
     con = duckdb.connect(str(db), read_only=True)
     try:
         n_cand = con.execute("SELECT count(*) FROM candidates").fetchall()[0][0]
-        n_emb = con.execute("SELECT count(*) FROM embeddings e SEMI JOIN candidates c USING (text_hash)").fetchall()[0][0]
+        n_emb = con.execute("SELECT count(*) FROM embeddings e SEMI JOIN candidates c USING (text_hash)").fetchall()[0][
+            0
+        ]
         n_proj = con.execute("SELECT count(*) FROM projection_points").fetchall()[0][0]
     finally:
         con.close()
