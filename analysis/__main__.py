@@ -1,6 +1,6 @@
 """The command line: python -m analysis <command> ...
 
-Each command lives in its own module, which exposes ``configure(parser)`` and ``run(args) -> int``.
+Each command lives in its own module under analysis/cli/, which exposes ``configure(parser)`` and ``run(args) -> int``.
 Modules are imported only when their command runs, so ``python -m analysis ingest`` never imports torch.
 """
 
@@ -11,15 +11,16 @@ import importlib
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "ingest": ("analysis.ingest", "Load the release CSV/Parquet (or the hub) into a DuckDB database"),
-    "demo": ("analysis.demo", "Build the synthetic demo dataset and load it through ingest"),
-    "embed": ("analysis.embeddings", "Embed candidate responses and prompts (cached by model and content hash)"),
-    "project": ("analysis.projection", "Fit and store a 2-D UMAP projection of the embeddings"),
-    "axes": ("analysis.axes", "Score texts on the Inglehart-Welzel value axes; anchor validity"),
-    "llm": ("analysis.llm_responses", "Load a CSV of LLM answers (model, prompt, response) into the database"),
-    "sql": ("analysis.sql_console", "Run one read-only SQL query against a database (same guard as the app)"),
-    "sample": ("analysis.sampling", "Evaluate a candidate-sampling strategy on the value plane"),
-    "simulate": ("analysis.simulate", "Simulate heterogeneous annotators and reward-model recovery"),
+    "ingest": ("analysis.cli.ingest", "Load the release CSV/Parquet (or the hub) into a DuckDB database"),
+    "demo": ("analysis.cli.demo", "Build the synthetic demo dataset and load it through ingest"),
+    "embed": ("analysis.cli.embed", "Embed candidate responses and prompts (cached by model and content hash)"),
+    "project": ("analysis.cli.project", "Fit and store a 2-D UMAP projection of the embeddings"),
+    "axes": ("analysis.cli.axes", "Score texts on the Inglehart-Welzel value axes; anchor validity"),
+    "prepare": ("analysis.cli.prepare", "Run the pipeline's steps in order: embed, score on the axes, map"),
+    "llm": ("analysis.cli.llm", "Load a CSV of LLM answers (model, prompt, response) into the database"),
+    "sql": ("analysis.cli.sql", "Run one read-only SQL query against a database (same guard as the app)"),
+    "sample": ("analysis.cli.sample", "Evaluate a candidate-sampling strategy on the value plane"),
+    "simulate": ("analysis.cli.simulate", "Simulate heterogeneous annotators and reward-model recovery"),
 }
 
 

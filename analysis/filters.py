@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from analysis.schema import V_FACTS
+
 BALANCED_CHOICES = ("all", "balanced", "balanced_10")
 
 # dataclass field -> (URL key, comparison_facts column)
@@ -65,6 +67,11 @@ class Filters:
             clauses.append(f"{prefix}turn IN ({', '.join('?' for _ in self.turns)})")
             params.extend(self.turns)
         return (" AND ".join(clauses) if clauses else "TRUE"), params
+
+    def facts_sql(self, alias: str = "f") -> tuple[str, list]:
+        """A query selecting the filtered turns of ``comparison_facts`` (a CTE body), with its parameters."""
+        where, params = self.where(alias)
+        return f"SELECT * FROM {V_FACTS} {alias} WHERE {where}", params
 
     def to_query_params(self) -> dict[str, str]:
         """URL parameters for this filter set; empty filters write nothing."""

@@ -58,6 +58,22 @@ T_PROMPTS = "prompts"
 T_REJECTED = "rejected"
 V_FACTS = "comparison_facts"  # view: comparisons joined with conversation and annotator columns
 
+# Tables the pipeline adds (documented in docs/tables.md), each stored with the parameters that made it.
+T_EMBEDDINGS = "embeddings"  # (model, text_hash, vector)
+T_PROJECTIONS = "projections"  # one row per fitted UMAP, with its pickled reducer
+T_PROJECTION_POINTS = "projection_points"  # (projection_id, text_hash, x, y, fitted)
+T_AXIS_SCORES = "axis_scores"  # (model, anchors_version, text_hash, self_expression, secular)
+T_AXIS_VALIDITY = "axis_validity"  # (model, anchors_version, axis, language, accuracy, n)
+T_AXIS_RUNS = "axis_runs"  # (model, anchors_version, params, anchors, n_scored, created_at)
+T_LLM_RESPONSES = "llm_responses"  # (model, prompt_hash, text_hash, text, synthetic, uploaded_at)
+
+# Key columns shared across tables.
+C_TEXT_HASH = "text_hash"  # md5(text), lowercase hex, as DuckDB computes it
+C_PROMPT_HASH = "prompt_hash"
+HASH_COLUMNS: tuple[str, ...] = tuple(f"{letter}_hash" for letter in LETTERS)  # candidate hashes, in the order shown
+
+NOT_GIVEN = "(not given)"  # how a missing category value (NULL) is labelled in tables and charts
+
 # Rejection reasons (the values of rejected.reason).
 R_MISSING_CONVERSATION_ID = "missing_conversation_id"
 R_MISSING_ANNOTATOR_ID = "missing_annotator_id"

@@ -1,13 +1,21 @@
-"""The database: where it lives, how to open it, what it holds."""
+"""The database: where it lives, how to open it, and the one place that talks to its catalogue.
+
+Every other module reaches the tables through these helpers: ``connect`` / ``open_db`` to open a file,
+``table_exists`` for the catalogue, ``scalar`` and ``query_pl`` to read, ``text_sources_sql`` for the texts the
+pipeline embeds, and ``load_vectors`` / ``vectors_matching`` for stored embeddings.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from analysis import schema
@@ -52,14 +60,12 @@ def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnecti
         ) from exc
 
 
-def ensure_demo(path: str | Path | None = None, conversations: int | None = None) -> Path:
-    """Build the synthetic demo database at ``path`` (default: data/demo.duckdb) if it is missing."""
-    target = Path(path) if path else DEMO_DB
-    if not target.exists():
-        from analysis import demo
-
-        demo.build_demo(target, **({"conversations": conversations} if conversations else {}))
-    return target
+def open_db(db: str | Path | duckdb.DuckDBPyConnection) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """A writable connection for a path (owned: the caller closes it), or the given connection as it is (for a
+    process that already holds the database open, e.g. the app)."""
+    if isinstance(db, duckdb.DuckDBPyConnection):
+        return db, False
+    return duckdb.connect(str(db)), True
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
@@ -71,6 +77,26 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
+
+
+def query_pl(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pl.DataFrame:
+    """Run a query and return a Polars frame (through Arrow, no row loop).
+
+    duckdb 2.0's execute() result has no .pl(); a relation from con.sql() takes parameters and has one.
+    """
+    return con.sql(sql, params=params or None).pl()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN ... COMMIT, or ROLLBACK when the block raises anything (Ctrl-C included)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -108,9 +134,102 @@ def db_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-def query_pl(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pl.DataFrame:
-    """Run a query and return a Polars frame (through Arrow, no row loop).
+# ---- texts and their vectors ------------------------------------------------------------------------------------
+def text_sources_sql(con: duckdb.DuckDBPyConnection, llm: bool = True) -> str:
+    """SQL for (text_hash, text) of every text the pipeline embeds: candidates, prompts and, when present (and
+    ``llm``), the LLM responses."""
+    parts = []
+    if table_exists(con, schema.T_CANDIDATES):
+        parts.append(f"SELECT text_hash, text FROM {schema.T_CANDIDATES}")
+    if table_exists(con, schema.T_PROMPTS):
+        parts.append(f"SELECT prompt_hash AS text_hash, text FROM {schema.T_PROMPTS}")
+    if llm and table_exists(con, schema.T_LLM_RESPONSES):
+        parts.append(f"SELECT text_hash, text FROM {schema.T_LLM_RESPONSES}")
+    if not parts:
+        raise ValueError(
+            "The database holds no texts (no candidates or prompts table). Build it first with "
+            "`python -m analysis demo --db PATH` or `python -m analysis ingest FILE --db PATH`."
+        )
+    union = " UNION ALL ".join(parts)
+    return f"SELECT text_hash, any_value(text) AS text FROM ({union}) WHERE text_hash IS NOT NULL GROUP BY text_hash"
 
-    duckdb 2.0's execute() result has no .pl(); a relation from con.sql() takes parameters and has one.
-    """
-    return con.sql(sql, params=params or None).pl()
+
+def text_hashes_sql(con: duckdb.DuckDBPyConnection, llm: bool = True) -> str:
+    """SQL for the distinct ``text_hash`` of the same texts as :func:`text_sources_sql`, without the texts."""
+    return f"SELECT DISTINCT text_hash FROM ({text_sources_sql(con, llm)})"
+
+
+def _as_matrix(vectors: pl.Series) -> np.ndarray:
+    if not len(vectors):
+        return np.zeros((0, 0), dtype=np.float32)
+    dim = len(vectors[0])
+    return vectors.list.to_array(dim).to_numpy().astype(np.float32, copy=False)
+
+
+def vector_dim(con: duckdb.DuckDBPyConnection, key: str) -> int:
+    """The dimension of a model's stored vectors (0 when it has none)."""
+    if not table_exists(con, schema.T_EMBEDDINGS):
+        return 0
+    rows = con.execute(f"SELECT len(vector) FROM {schema.T_EMBEDDINGS} WHERE model = ? LIMIT 1", [key]).fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def load_vectors(
+    con: duckdb.DuckDBPyConnection, key: str, text_hashes: Sequence[str], missing: str = "raise"
+) -> np.ndarray:
+    """Stored vectors of model ``key`` for ``text_hashes`` in their order, (n, d) float32, in one set-based query.
+    A hash without a vector raises LookupError (``missing='raise'``) or gives a row of NaN (``missing='nan'``)."""
+    hashes = [str(h) for h in text_hashes]
+    if not table_exists(con, schema.T_EMBEDDINGS):
+        if not hashes:
+            return np.zeros((0, 0), dtype=np.float32)
+        raise LookupError(f"No embeddings in this database yet: run `python -m analysis embed --model {key}` first.")
+    wanted = pl.DataFrame({"i": np.arange(len(hashes), dtype=np.int64), "text_hash": hashes})
+    con.register("_cae_wanted", wanted)
+    try:
+        found = query_pl(
+            con,
+            f"SELECT w.i, e.vector FROM _cae_wanted w JOIN {schema.T_EMBEDDINGS} e "
+            "ON e.text_hash = w.text_hash AND e.model = ? ORDER BY w.i",
+            [key],
+        )
+    finally:
+        con.unregister("_cae_wanted")
+    dim = len(found["vector"][0]) if found.height else vector_dim(con, key)
+    out = np.full((len(hashes), dim), np.nan, dtype=np.float32)
+    if found.height:
+        out[found["i"].to_numpy()] = _as_matrix(found["vector"])
+    n_missing = len(hashes) - found.height
+    if n_missing and missing == "raise":
+        raise LookupError(
+            f"{n_missing} of {len(hashes)} texts have no stored embedding for model {key}: "
+            f"run `python -m analysis embed --db PATH --model {key}` first."
+        )
+    return out
+
+
+def vectors_matching(
+    con: duckdb.DuckDBPyConnection, key: str, hashes_sql: str, exclude_projection: int | None = None
+) -> tuple[list[str], np.ndarray]:
+    """Stored vectors of model ``key`` for the texts whose ``text_hash`` the query ``hashes_sql`` selects, ordered
+    by hash; minus the texts already placed in projection ``exclude_projection`` when given."""
+    extra = ""
+    params: list[Any] = [key]
+    if exclude_projection is not None:
+        extra = f" AND e.text_hash NOT IN (SELECT text_hash FROM {schema.T_PROJECTION_POINTS} WHERE projection_id = ?)"
+        params.append(exclude_projection)
+    df = query_pl(
+        con,
+        f"SELECT e.text_hash, e.vector FROM {schema.T_EMBEDDINGS} e SEMI JOIN ({hashes_sql}) s "
+        f"ON s.text_hash = e.text_hash WHERE e.model = ?{extra} ORDER BY e.text_hash",
+        params,
+    )
+    return df["text_hash"].to_list(), _as_matrix(df["vector"])
+
+
+def embedded_hashes(con: duckdb.DuckDBPyConnection, key: str) -> list[str]:
+    """Text hashes with a stored vector for model ``key``."""
+    if not table_exists(con, schema.T_EMBEDDINGS):
+        return []
+    sql = f"SELECT text_hash FROM {schema.T_EMBEDDINGS} WHERE model = ?"
+    return [r[0] for r in con.execute(sql, [key]).fetchall()]

@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
 
-from analysis import embeddings as E  # noqa: E402
+from analysis import store  # noqa: E402
+from analysis.pipeline import embed, models  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
@@ -70,7 +71,7 @@ def cut_copy(src: Path, dest: Path, n_texts: int, seed: int = 0) -> Path:
 def stored_order_texts(db: Path) -> list[str]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = con.execute(E.text_sources_sql(con)).fetchall()  # what embed_db will embed (distinct hashes)
+        rows = con.execute(store.text_sources_sql(con)).fetchall()  # what embed_db will embed (distinct hashes)
         cand = [t for (t,) in con.execute("SELECT text FROM candidates").fetchall()]
         prom = [t for (t,) in con.execute("SELECT text FROM prompts").fetchall()]
     finally:
@@ -94,12 +95,12 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     template = cut_copy(src, work / "template.duckdb", args.texts)
     texts = stored_order_texts(template)
-    model = E.load_model(None, args.device)
+    model = models.load_model(None, args.device)
     model.encode(texts[:16], batch_size=args.batch_size)  # warm-up
     import torch
 
     print(
-        f"{len(texts)} texts (mean {sum(map(len, texts)) / len(texts):.0f} chars), model {E.DEFAULT_MODEL}, "
+        f"{len(texts)} texts (mean {sum(map(len, texts)) / len(texts):.0f} chars), model {models.DEFAULT_MODEL}, "
         f"batch {args.batch_size}, device {args.device}, torch threads {torch.get_num_threads()}"
     )
 
@@ -110,12 +111,12 @@ def main() -> int:
         direct_times.append(time.perf_counter() - t0)
         db = Path(shutil.copy(template, work / f"run{r}.duckdb"))
         t0 = time.perf_counter()
-        summary = E.embed_db(db, batch_size=args.batch_size, device=args.device, progress=None)
+        summary = embed.embed_db(db, batch_size=args.batch_size, device=args.device, progress=None)
         ours_times.append(time.perf_counter() - t0)
         assert summary["embedded"] == len(texts), summary
         print(f"  repeat {r + 1}: encode {direct_times[-1]:.2f} s, embed_db {ours_times[-1]:.2f} s")
     t0 = time.perf_counter()
-    cached = E.embed_db(db, batch_size=args.batch_size, device=args.device, progress=None)
+    cached = embed.embed_db(db, batch_size=args.batch_size, device=args.device, progress=None)
     cached_s = time.perf_counter() - t0
     assert cached["embedded"] == 0
 

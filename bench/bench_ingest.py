@@ -56,7 +56,7 @@ def main() -> None:
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
-    from analysis.demo import write_demo_csv
+    from analysis.pipeline.demo import write_demo_csv
 
     tag = "bench100k" if args.conversations == 100_000 else f"bench{args.conversations}"
     src = OUT / f"{tag}.csv"

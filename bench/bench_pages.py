@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from analysis.explore import agreement, agreement_queries, browse, overview, sql_console  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "bench" / "out"
@@ -49,7 +51,7 @@ def _patch_apptest() -> None:
 
 
 def _ensure_databases(skip_big: bool) -> dict[str, Path]:
-    from analysis.demo import build_demo
+    from analysis.pipeline.demo import build_demo
 
     OUT.mkdir(parents=True, exist_ok=True)
     if not DEMO.exists():
@@ -76,33 +78,30 @@ class _Bare:
     def __init__(self, db: Path) -> None:
         import duckdb
 
-        from analysis import sql_console as C
-
         self.con = duckdb.connect(str(db), read_only=True)
-        self.console = C.open_console(db)
+        self.console = sql_console.open_console(db)
 
     def close(self) -> None:
         self.con.close()
         self.console.close()
 
     def time(self, page: str, countries: tuple[str, ...] = (), turns: tuple[int, ...] = ()) -> float:
-        from analysis import agreement as A
-        from analysis import queries as Q
-        from analysis import sql_console as C
         from analysis.filters import Filters
 
         f = Filters(countries=tuple(countries), turns=tuple(turns))
         con = self.con
         if page.endswith("sql_console.py"):
-            return _timed(lambda: C.run_query(self.console, C.EXAMPLES["Comparisons by country and language"]))
+            return _timed(
+                lambda: sql_console.run_query(self.console, sql_console.EXAMPLES["Comparisons by country and language"])
+            )
         if page.endswith("overview.py"):
-            fns = [Q.totals, Q.by_country_language, Q.demographics, Q.conversations_per_annotator,
-                   Q.turns_per_conversation, Q.feedback_share, Q.position_bias]  # fmt: skip
-            return _timed(lambda: [fn(con, f) for fn in fns] + [Q.filter_options(con)])
+            fns = [overview.totals, overview.by_country_language, overview.demographics, overview.conversations_per_annotator,
+                   overview.turns_per_conversation, overview.feedback_share, overview.position_bias]  # fmt: skip
+            return _timed(lambda: [fn(con, f) for fn in fns] + [overview.filter_options(con)])
         if page.endswith("browse.py"):
-            return _timed(lambda: (Q.count_conversations(con, f, ""), Q.search_conversations(con, f, "", 1)))
+            return _timed(lambda: (browse.count_conversations(con, f, ""), browse.search_conversations(con, f, "", 1)))
         if page.endswith("agreement.py"):
-            return _timed(lambda: Q.agreement_views(con, f, A.DEFAULT_THRESHOLD, "contested"))
+            return _timed(lambda: agreement_queries.agreement_views(con, f, agreement.DEFAULT_THRESHOLD, "contested"))
         raise ValueError(page)
 
 

@@ -19,8 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from analysis.diversity import batch_metrics  # noqa: E402
-from analysis.sampling import STRATEGIES, StrategyParams, draw_sets  # noqa: E402
+from analysis.lab.diversity import batch_metrics  # noqa: E402
+from analysis.lab.strategies import (
+    STRATEGIES,  # noqa: E402
+    StrategyParams,  # noqa: E402
+    draw_sets,  # noqa: E402
+)
 
 
 def evaluate_all(n_prompts: int, k: int, seed: int, params: StrategyParams) -> dict:

@@ -16,6 +16,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -24,15 +25,14 @@ import choix  # noqa: E402
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from analysis import reward_models as rm  # noqa: E402
-from analysis import simulate as sm  # noqa: E402
+from analysis.lab import reward_models, simulate  # noqa: E402
 
 CELLS = 12
 
 
-def choix_pooled(data: sm.Dataset) -> np.ndarray:
+def choix_pooled(data: simulate.Dataset) -> np.ndarray:
     """Bin candidates into grid cells and fit one Luce strength per cell with choix.ilsr_top1."""
-    edges = np.linspace(-sm.TEST_BOX, sm.TEST_BOX, CELLS + 1)[1:-1]
+    edges = np.linspace(-simulate.TEST_BOX, simulate.TEST_BOX, CELLS + 1)[1:-1]
     ix = np.digitize(data.candidates[..., 0], edges)
     iy = np.digitize(data.candidates[..., 1], edges)
     items = ix * CELLS + iy  # (n, k)
@@ -68,9 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--strategy", default="nc")
     ap.add_argument("--quick", action="store_true", help="skip the scaling tables")
     args = ap.parse_args(argv)
-    cfg = sm.SimConfig()  # 1000 annotators (5 countries x 200) x 20 comparisons, k = 4, all models
+    cfg = simulate.SimConfig()  # 1000 annotators (5 countries x 200) x 20 comparisons, k = 4, all models
     seeds = list(range(args.seeds))
-    sm.run_once(sm.SimConfig(n_annotators=50, comparisons_per_annotator=4), args.strategy, 0)  # warm up imports
+    simulate.run_once(
+        simulate.SimConfig(n_annotators=50, comparisons_per_annotator=4), args.strategy, 0
+    )  # warm up imports
 
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), numpy {np.__version__}, "
@@ -80,11 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         f"default run: {cfg.n_annotators} annotators x {cfg.comparisons_per_annotator} comparisons, k={cfg.k}, "
         f"models {', '.join(cfg.models)}, strategy {args.strategy}, {len(seeds)} seeds"
     )
-    t_run, _ = _timed(lambda: [sm.run_once(cfg, args.strategy, s) for s in seeds])
-    datasets = [sm.collect(cfg, args.strategy, s) for s in seeds]
-    t_collect, _ = _timed(lambda: [sm.collect(cfg, args.strategy, s) for s in seeds])
+    t_run, _ = _timed(lambda: [simulate.run_once(cfg, args.strategy, s) for s in seeds])
+    datasets = [simulate.collect(cfg, args.strategy, s) for s in seeds]
+    t_collect, _ = _timed(lambda: [simulate.collect(cfg, args.strategy, s) for s in seeds])
     with threadpool_limits(limits=1, user_api="blas"):  # the same BLAS setting as run_once, for a fair baseline
-        t_ours_pooled, _ = _timed(lambda: [rm.fit_pooled(rm.quad_features(d.candidates), d.chosen) for d in datasets])
+        t_ours_pooled, _ = _timed(
+            lambda: [reward_models.fit_pooled(reward_models.quad_features(d.candidates), d.chosen) for d in datasets]
+        )
         t_choix, _ = _timed(lambda: [choix_pooled(d) for d in datasets])
     print(f"  full run (collect + 4 models + scoring), {len(seeds)} seeds: {t_run:7.2f}   (target < 5 s)")
     print(f"    of which collecting the data:                  {t_collect:7.2f}")
@@ -100,13 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     print("\nscaling, one seed, all models (seconds per run_once):")
     print("  comparisons per annotator (1000 annotators):")
     for per in (5, 10, 20, 40):
-        c = sm.replace(cfg, comparisons_per_annotator=per)
-        t, _ = _timed(lambda c=c: sm.run_once(c, args.strategy, 0))
+        c = replace(cfg, comparisons_per_annotator=per)
+        t, _ = _timed(lambda c=c: simulate.run_once(c, args.strategy, 0))
         print(f"    N = {per:3d} ({per * c.n_annotators:6d} comparisons): {t:6.2f}")
     print("  annotators (20 comparisons each):")
     for a in (250, 500, 1000, 2000):
-        c = sm.replace(cfg, n_annotators=a)
-        t, _ = _timed(lambda c=c: sm.run_once(c, args.strategy, 0))
+        c = replace(cfg, n_annotators=a)
+        t, _ = _timed(lambda c=c: simulate.run_once(c, args.strategy, 0))
         print(f"    A = {a:5d} ({20 * a:6d} comparisons): {t:6.2f}")
     return 0
 

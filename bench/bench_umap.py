@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 import duckdb  # noqa: E402
 import numpy as np  # noqa: E402
 
-from analysis import embeddings as E  # noqa: E402
-from analysis import projection as P  # noqa: E402
+from analysis import store  # noqa: E402
+from analysis.pipeline import embed, models, project  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
@@ -73,7 +73,7 @@ def main() -> int:
     print(f"{work.name}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()), flush=True)
 
     t0 = time.perf_counter()
-    emb = E.embed_db(work, progress=True)
+    emb = embed.embed_db(work, progress=True)
     print(
         f"embeddings: {emb['embedded']} embedded now, {emb['cached']} cached ({time.perf_counter() - t0:.1f} s; not part of the UMAP figures)",
         flush=True,
@@ -103,14 +103,14 @@ def main() -> int:
     )  # JIT warm-up
 
     con = duckdb.connect(str(work), read_only=True)
-    hashes, X = P._vectors(con, E.DEFAULT_MODEL, P._fit_sources_sql(con))
+    hashes, X = store.vectors_matching(con, models.DEFAULT_MODEL, project._fit_sources_sql(con))
     con.close()
     t0 = time.perf_counter()
     umap.UMAP(
         n_neighbors=args.n_neighbors,
         min_dist=args.min_dist,
         n_components=2,
-        metric=P.METRIC,
+        metric=project.METRIC,
         random_state=args.seed,
         n_jobs=1,
     ).fit_transform(X)
@@ -119,10 +119,10 @@ def main() -> int:
 
     kw = dict(n_neighbors=args.n_neighbors, min_dist=args.min_dist, seed=args.seed, progress=None)
     t0 = time.perf_counter()
-    fit = P.project_db(work, refit=True, **kw)
+    fit = project.project_db(work, refit=True, **kw)
     ours = time.perf_counter() - t0
     t0 = time.perf_counter()
-    reuse = P.project_db(work, **kw)
+    reuse = project.project_db(work, **kw)
     reuse_s = time.perf_counter() - t0
     assert fit["fitted"] and not reuse["fitted"]
 
@@ -131,7 +131,7 @@ def main() -> int:
     con.execute("DROP TABLE _held")
     con.close()
     t0 = time.perf_counter()
-    placed = P.project_db(work, **kw)
+    placed = project.project_db(work, **kw)
     place_s = time.perf_counter() - t0
     assert not placed["fitted"] and placed["placed"] == len(held)
     blob, fit_inside = (

@@ -3,324 +3,25 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import polars as pl
 import streamlit as st
 
-from analysis import llm_responses as llm_mod
-from analysis import schema as S
-from analysis import values as V
-from analysis import values_figures as F
-from ui import db, sidebar, widgets
-from ui.state import ensure_app_shell
+from analysis import schema
+from analysis.explore import people, positions, validity
+from analysis.filters import Filters
+from analysis.pipeline import anchors, axes, embed, llm_table, llm_upload, models, steps
+from charts import values as values_charts
+from ui import db, sidebar, state, widgets
 
-ensure_app_shell()  # a deep link on a fresh server opens through app.py (navigation, sidebar, filters)
-
-URL = "query-params"
-
-
-def _release_connection() -> None:
-    """Close the app's read-only connection so a short-lived writer can open the file; the next call reopens."""
-    db.close_connection()
-
-
-# ---- cached computations (keys: database version, filters, model, anchors) ----------------------------
-@st.cache_data(show_spinner="Placing the responses…", max_entries=16)
-def _map(_con, _scores, db_version, filters, model, anchors_key, view, color_by, max_points, density):
-    return V.map_data(_con, filters, model, _scores, view, color_by, max_points, density=density)
-
-
-@st.cache_data(show_spinner="Computing revealed positions…", max_entries=16)
-def _people(_con, _scores, db_version, filters, model, anchors_key, frame):
-    return V.people_data(_con, filters, model, _scores, frame)
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _readiness(_con, db_version, model, db_label):
-    return V.readiness(_con, model, db_label)
-
-
-# ---- page ---------------------------------------------------------------------------------------------------------
-st.title("Values map")
-st.caption(
-    "Where the candidate responses sit on the Inglehart-Welzel plane (x: survival → self-expression, "
-    "y: traditional → secular-rational, as on the published map) and on a UMAP map of their embeddings; "
-    "where people's choices put them, country by country; and where LLMs answer from."
-)
-
-db_path = db.db_path()
-info = db.open_database()  # stops the page with what to run when the database is missing or unreadable
-con = db.get_connection()
-if info["synthetic"]:
-    st.warning(
-        "**Synthetic demo data.** The responses, people and choices are generated (not the Community Alignment "
-        "release), and so are the LLMs named 'synthetic-model-…': they are placed at the secular-rational / "
-        "self-expression corner by construction, as the research found for real LLMs.",
-        icon=":material/science:",
-    )
-filters = sidebar.current_filters()
-version = db.db_key(db_path)
-
-from analysis import embeddings as emb  # noqa: E402  (light: torch is imported only when a model runs)
-
-stored = [m["model"] for m in emb.stored_models(con)]
-model_options = list(dict.fromkeys([emb.DEFAULT_MODEL] + stored))
-model = st.selectbox(
-    "Embedding model",
-    model_options,
-    key="vm_emb",
-    bind=URL,
-    help="Positions come from this model's stored embeddings. Embed with another model on the command line "
-    "(`python -m analysis embed --model NAME`) to add it here.",
-)
-ready = _readiness(con, version, model, str(db_path))
-if ready.commands:
-    lines = "\n".join(ready.commands)
-    msg = (
-        f"Some of the pipeline has not run for **{ready.model}** on this database "
-        f"({ready.n_embedded:,} of {ready.n_candidates:,} responses embedded, {ready.n_scored:,} scored on the axes, "
-        f"{ready.n_projected:,} points on the UMAP map, {ready.n_llm_scored:,} of {ready.n_llm:,} LLM answers scored). "
-        "The page never computes these on load; run, in this order:"
-    )
-    (st.info if ready.can_plane else st.error)(msg)
-    st.code(lines, language="bash")
-    todo = ready.n_candidates - ready.n_embedded
-    if st.button(f"Run these steps now ({todo:,} responses to embed: minutes on a small machine)", key="vm_pipeline"):
-        with st.status("Embedding, scoring and mapping the responses…", expanded=True) as status:
-            _release_connection()
-            bar = st.progress(0.0, text="Embedding…")
-
-            def _embed_progress(done: int, total: int) -> None:
-                bar.progress(done / max(total, 1), text=f"Embedding {done:,} of {total:,} texts")
-
-            V.run_pipeline(db_path, ready.model, progress=status.write, embed_progress=_embed_progress)
-            status.update(label="Done: the map is ready.", state="complete")
-        for cached in (_map, _people, _readiness):
-            cached.clear()
-        st.rerun()
-if not ready.can_plane:
-    st.stop()
-
-# Session-edited anchors (re-scored stored embeddings) replace the stored scores for this model.
-edited = st.session_state.get("vm_edit")
-if edited and edited.get("model") != ready.model:
-    edited = None
-scores = edited["scores"] if edited else None
-anchors_key = edited["digest"] if edited else "stored"
-if edited:
-    st.info(
-        f"Positions use **your edited anchors** (this session only, version {edited['digest']}). Reset them in "
-        "'Edit the anchor statements' below.",
-        icon=":material/edit:",
-    )
-
-# ---- the map -------------------------------------------------------------------------------------------------------
-st.subheader("Candidate responses")
-c1, c2, c3, c4 = st.columns([1.1, 1.8, 1.1, 1])
-# Bound widgets keep their shown label in the URL, so the options are the labels themselves.
+# The URL carries the labels of these choices (as links made before have them); the page uses the values.
 VIEWS = {"Value axes": "iw", "UMAP": "umap"}
 COLOURS = {"Chosen or not": "chosen", "Country": "country", "Language": "language"}
 RENDERS = {"Points": "points", "Density": "density"}
 FRAMES = {"Revealed": "revealed", "Mean chosen": "chosen"}
-view = VIEWS[
-    c1.segmented_control(
-        "Map",
-        list(VIEWS),
-        default="Value axes",
-        required=True,
-        key="vm_view",
-        bind=URL,
-        help="Value axes: the Inglehart-Welzel plane from the anchor statements. UMAP: a 2-D map of the embeddings "
-        "(nearby texts are similar in any respect, not only in values).",
-    )
-]
-color_by = COLOURS[
-    c2.segmented_control(
-        "Colour by",
-        list(COLOURS),
-        default="Chosen or not",
-        required=True,
-        key="vm_color",
-        bind=URL,
-        help="Country and language are the chooser's.",
-    )
-]
-render = RENDERS[
-    c3.segmented_control(
-        "Draw",
-        list(RENDERS),
-        default="Points",
-        required=True,
-        key="vm_render",
-        bind=URL,
-        help="Points: at most the chosen number, sampled. Density: a 2-D histogram of all responses.",
-    )
-]
-max_points = c4.select_slider(
-    "Most points",
-    [1000, 2000, 5000, 10000, 20000],
-    value=V.DEFAULT_MAX_POINTS,
-    key="vm_max",
-    bind=URL,
-    help="Beyond this the points are a stratified, seeded sample.",
-)
-if view == "umap" and not ready.can_umap:
-    st.info(
-        f"No UMAP map is stored for {ready.model}. Run `python -m analysis project --db {db_path}`; "
-        "showing the value axes meanwhile."
-    )
-    view = "iw"
-
-left, right = st.columns([2.6, 1.2])
-with left:
-    md = _map(con, scores, version, filters, ready.model, anchors_key, view, color_by, max_points, render == "density")
-    if md.n_total == 0:
-        st.info("No responses match the filters. Widen them in the sidebar.")
-    else:
-        if render == "density":
-            note = (
-                f"Density of all {md.n_total:,} offered responses (counts in bins; LLM answers overlaid); "
-                "choose Points to select and read them"
-            )
-        elif md.sampled:
-            note = (
-                f"Showing a sample of {md.points.height:,} of {md.n_total:,} offered responses "
-                f"(stratified by {F.COLOR_LABELS[color_by]}, seeded); choose Density to see all"
-            )
-        else:
-            note = f"All {md.n_total:,} offered responses"
-        fig = F.candidates_figure(md.points, color_by, view, note, md.llm, grid=md.grid)
-        event = st.plotly_chart(
-            fig,
-            key="vm_map_chart",
-            on_select="rerun",
-            selection_mode=("box", "lasso"),
-            config={**widgets.chart_config("values map"), "modeBarButtonsToRemove": []},
-            alt="Scatter of candidate responses on the value plane",
-        )
-        st.caption(
-            "Box or lasso-select points to list their texts below. Hover a point to read it. "
-            "Black symbols are LLM answers."
-        )
-with right:
-    st.markdown("**Can this model be trusted here?**")
-    validity = edited["validity"] if edited else V.load_validity(con, ready.model)
-    if validity.height:
-        table = validity.with_columns(
-            pl.col("axis").replace_strict({S.AXIS_X: "x: self-expr.", S.AXIS_Y: "y: secular"}, default=pl.col("axis")),
-            pl.col("language").replace_strict(S.LANGUAGE_NAMES, default=pl.col("language")),
-        ).pivot(on="axis", index="language", values="accuracy")
-        st.dataframe(
-            table,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                c: st.column_config.NumberColumn(c, format="percent") for c in table.columns if c != "language"
-            },
-        )
-        st.caption(
-            "Leave-one-out accuracy of the anchor statements (x: survival ↔ self-expression, y: traditional ↔ "
-            "secular-rational): how often an anchor left out lands on its own pole's side; chance is 50%. The paper's "
-            "LLM judge scored 85.8% (y) and 78.3% (x) against people — reported in the paper, a different method."
-        )
-        chance = [t for lv, t in V.validity_notes(validity) if lv == "error"]
-        if chance:
-            st.error("\n".join(f"- {t}" for t in chance))
-        weak = V.weak_summary(validity)
-        if weak:
-            st.warning(weak)
-    else:
-        st.info(
-            f"No anchor validity is stored for {ready.model}: run `python -m analysis axes score-db --db {db_path}`."
-        )
-    lang_warn = emb.language_warning(ready.model, emb.data_languages(con))
-    if lang_warn:
-        with st.expander(":material/warning: English-only model, non-English text", expanded=False):
-            st.warning(lang_warn)
-
-if render != "density" and md.n_total:
-    sel = event.selection.points if event and event.selection else []
-    rids = sorted({int(p["customdata"][0]) for p in sel if p.get("customdata") and int(p["customdata"][0]) >= 0})
-    if rids:
-        chosen_rows = md.points.filter(pl.col("rid").is_in(rids))
-        st.markdown(f"**{chosen_rows.height} selected responses**")
-        widgets.table(
-            chosen_rows.select(
-                "text", "prompt", "chosen", "country", "language", pl.col("x").round(3), pl.col("y").round(3)
-            ),
-            "selected responses",
-            key="vm_selected",
-            width="stretch",
-            column_config={
-                "text": st.column_config.TextColumn("response", width="large"),
-                "prompt": st.column_config.TextColumn("prompt", width="medium"),
-            },
-        )
-    else:
-        st.caption("Nothing selected yet.")
-
-# ---- people against LLMs ---------------------------------------------------------------------------------------
-st.subheader("People and LLMs")
-frame = FRAMES[
-    st.segmented_control(
-        "People's position",
-        list(FRAMES),
-        default="Revealed",
-        required=True,
-        key="vm_frame",
-        bind=URL,
-        help="Revealed: mean of (chosen − mean offered) over a person's comparisons, placed at the centre of what was "
-        "offered. Mean chosen: the mean position of the responses they chose. See 'How to read this'.",
-    )
-]
-pdata = _people(con, scores, version, filters, ready.model, anchors_key, frame)
-q = pdata.quadrant
-m1, m2, m3, m4 = st.columns(4)
-if q is not None:
-    m1.metric(
-        "Human choices in the LLM quadrant",
-        f"{q.human_share:.0%}",
-        help=f"{q.n_choices:,} choices. The LLM quadrant is {q.name}: the quadrant holding most LLM answers "
-        f"({q.llm_share:.0%} of {q.n_llm:,}).",
-    )
-    m2.metric(
-        "All offered responses in that quadrant",
-        f"{q.offered_share:.0%}",
-        help="The baseline: if people chose at random, their choices would land there this often.",
-    )
-    m3.metric("LLM answers in that quadrant", f"{q.llm_share:.0%}")
-    m4.metric("Reported in the paper", f"{V.PAPER_LLM_MATCH:.0%}", help=V.PAPER_LLM_MATCH_NOTE)
-    st.caption(f"LLM quadrant: **{q.name}**. " + V.PAPER_LLM_MATCH_NOTE)
-else:
-    st.info("No LLM answers are scored in this database yet. Upload some below, or rebuild the demo.")
-
-show_llm_points = st.toggle("Show every LLM answer (faint)", value=False, key="vm_llmpts", bind=URL)
-fig2 = F.people_figure(
-    pdata.people,
-    pdata.ellipses,
-    pdata.llm_models,
-    pdata.llm_points if show_llm_points else None,
-    q.quadrant if q else None,
-    f"LLM quadrant: {q.llm_share:.0%} of LLM answers" if q else None,
-    pdata.origin if frame == "revealed" else None,
-)
-st.plotly_chart(
-    fig2,
-    key="vm_people_chart",
-    config=widgets.chart_config("people and LLMs"),
-    alt="People per country and LLMs on the value plane",
-)
-st.caption(
-    f"{pdata.people.height:,} people with at least 3 scored choices; one dot each, 95% covariance ellipse and "
-    "centroid per country. Black symbols: each LLM's mean position. The sidebar filters apply to people and their "
-    "choices; LLM answers are never filtered."
-)
-weak_countries = V.country_notes(validity)
-if weak_countries:
-    st.warning("\n".join(f"- {t}" for t in weak_countries))
-with st.expander("How to read this", expanded=False):
-    st.markdown(
-        """
+MAX_POINTS = [1000, 2000, 5000, 10000, 20000]
+HOW_TO_READ = """
 - **Revealed position** = the mean, over a person's comparisons, of *(the position of the response they chose −
   the mean position of the four they were offered)*. It measures what they prefer, not what they were shown:
   someone who picks at random has an expected revealed position of zero, wherever the candidates sat.
@@ -338,158 +39,402 @@ with st.expander("How to read this", expanded=False):
   poles' anchors, scaled so that each pole's anchors sit near −1 and +1. Where the validity table is weak for a
   language, positions of texts in that language are noise, not findings.
 """
+
+
+def _segmented(container, label: str, options: dict[str, str], key: str, help_text: str = "") -> str:
+    """A segmented control over labelled options, bound to the URL; returns the chosen value."""
+    labels = list(options)
+    chosen = state.url_widget(
+        container.segmented_control, label, key=key, default=labels[0], read_args={"choices": labels},
+        options=labels, required=True, help=help_text or None,
+    )  # fmt: skip
+    return options[chosen or labels[0]]
+
+
+def _clear_caches() -> None:
+    db.close_connection()  # also clears every cached query of the page
+
+
+def header(info: dict) -> None:
+    st.title("Values map")
+    st.caption(
+        "Where the candidate responses sit on the Inglehart-Welzel plane (x: survival → self-expression, "
+        "y: traditional → secular-rational, as on the published map) and on a UMAP map of their embeddings; "
+        "where people's choices put them, country by country; and where LLMs answer from."
     )
-st.markdown("**Dispersion per group**")
-st.dataframe(
-    pdata.table,
-    hide_index=True,
-    width="stretch",
-    height=min(36 * (pdata.table.height + 1) + 4, 700),
-    column_order=(
-        "group",
-        "kind",
-        "n",
-        "mean_dist",
-        "share_in_llm_quadrant",
-        "centroid_x",
-        "centroid_y",
-        "sd_x",
-        "sd_y",
-        "cov_xy",
-        "ellipse_area",
-    ),
-    column_config={
-        "share_in_llm_quadrant": st.column_config.NumberColumn("share in LLM quadrant", format="percent"),
-        "mean_dist": st.column_config.NumberColumn("mean distance to centroid", format="%.3f"),
-        "ellipse_area": st.column_config.NumberColumn("95% ellipse area", format="%.3f"),
-        **{
-            c: st.column_config.NumberColumn(c, format="%.3f")
-            for c in ("centroid_x", "centroid_y", "sd_x", "sd_y", "cov_xy")
+    if info["synthetic"]:
+        st.warning(
+            "**Synthetic demo data.** The responses, people and choices are generated (not the Community Alignment "
+            "release), and so are the LLMs named 'synthetic-model-…': they are placed at the secular-rational / "
+            "self-expression corner by construction, as the research found for real LLMs.",
+            icon=":material/science:",
+        )
+
+
+def model_picker(con) -> str:
+    stored = [m["model"] for m in embed.stored_models(con)]
+    options = list(dict.fromkeys([models.DEFAULT_MODEL] + stored))
+    return state.url_widget(
+        st.selectbox, "Embedding model", key="vm_emb", default=models.DEFAULT_MODEL, read_args={"choices": options},
+        options=options,
+        help="Positions come from this model's stored embeddings. Embed with another model on the command line "
+        "(`python -m analysis embed --model NAME`) to add it here.",
+    )  # fmt: skip
+
+
+def pipeline_status(ready: steps.Readiness, db_path: Path) -> None:
+    """What the pipeline has not done yet for this model, the commands, and a button that runs them here."""
+    if not ready.commands:
+        return
+    msg = (
+        f"Some of the pipeline has not run for **{ready.model}** on this database "
+        f"({ready.n_embedded:,} of {ready.n_candidates:,} responses embedded, {ready.n_scored:,} scored on the axes, "
+        f"{ready.n_projected:,} points on the UMAP map, {ready.n_llm_scored:,} of {ready.n_llm:,} LLM answers "
+        "scored). The page never computes these on load; run, in this order:"
+    )
+    (st.info if ready.can_plane else st.error)(msg)
+    st.code("\n".join(ready.commands), language="bash")
+    todo = ready.n_candidates - ready.n_embedded
+    if not st.button(
+        f"Run these steps now ({todo:,} responses to embed: minutes on a small machine)", key="vm_pipeline"
+    ):
+        return
+    with st.status("Embedding, scoring and mapping the responses…", expanded=True) as status:
+        _clear_caches()
+        bar = st.progress(0.0, text="Embedding…")
+
+        def _embed_progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"Embedding {done:,} of {total:,} texts")
+
+        steps.run_steps(db_path, ready.model, progress=status.write, embed_progress=_embed_progress)
+        status.update(label="Done: the map is ready.", state="complete")
+    st.rerun()
+
+
+def edited_anchors(model: str) -> dict | None:
+    """This session's edited anchors for the model (re-scored stored embeddings), or None."""
+    edited = st.session_state.get("vm_edit")
+    if edited and edited.get("model") != model:
+        return None
+    if edited:
+        st.info(
+            f"Positions use **your edited anchors** (this session only, version {edited['digest']}). Reset them in "
+            "'Edit the anchor statements' below.",
+            icon=":material/edit:",
+        )
+    return edited
+
+
+def map_controls(ready: steps.Readiness, db_path: Path) -> tuple[str, str, str, int]:
+    c1, c2, c3, c4 = st.columns([1.1, 1.8, 1.1, 1])
+    view = _segmented(
+        c1, "Map", VIEWS, "vm_view",
+        "Value axes: the Inglehart-Welzel plane from the anchor statements. UMAP: a 2-D map of the embeddings "
+        "(nearby texts are similar in any respect, not only in values).",
+    )  # fmt: skip
+    color_by = _segmented(c2, "Colour by", COLOURS, "vm_color", "Country and language are the chooser's.")
+    render = _segmented(
+        c3, "Draw", RENDERS, "vm_render",
+        "Points: at most the chosen number, sampled. Density: a 2-D histogram of all responses.",
+    )  # fmt: skip
+    max_points = state.url_widget(
+        c4.select_slider, "Most points", key="vm_max", default=positions.DEFAULT_MAX_POINTS, read=state.read_int,
+        options=MAX_POINTS, help="Beyond this the points are a stratified, seeded sample.",
+    )  # fmt: skip
+    if view == "umap" and not ready.can_umap:
+        st.info(
+            f"No UMAP map is stored for {ready.model}. Run `python -m analysis project --db {db_path}`; "
+            "showing the value axes meanwhile."
+        )
+        view = "iw"
+    return view, color_by, render, int(max_points)
+
+
+def _map_note(md: positions.MapData, render: str, color_by: str) -> str:
+    if render == "density":
+        return (
+            f"Density of all {md.n_total:,} offered responses (counts in bins; LLM answers overlaid); "
+            "choose Points to select and read them"
+        )
+    if md.sampled:
+        return (
+            f"Showing a sample of {md.points.height:,} of {md.n_total:,} offered responses "
+            f"(stratified by {values_charts.COLOR_LABELS[color_by]}, seeded); choose Density to see all"
+        )
+    return f"All {md.n_total:,} offered responses"
+
+
+def candidate_map(md: positions.MapData, view: str, color_by: str, render: str):
+    """The map of offered responses; returns the chart's selection event."""
+    if md.n_total == 0:
+        st.info("No responses match the filters. Widen them in the sidebar.")
+        return None
+    fig = values_charts.candidates_figure(md.points, color_by, view, _map_note(md, render, color_by), md.llm, md.grid)
+    event = st.plotly_chart(
+        fig, key="vm_map_chart", on_select="rerun", selection_mode=("box", "lasso"),
+        config={**widgets.chart_config("values map"), "modeBarButtonsToRemove": []},
+        alt="Scatter of candidate responses on the value plane",
+    )  # fmt: skip
+    st.caption(
+        "Box or lasso-select points to list their texts below. Hover a point to read it. Black symbols are LLM answers."
+    )
+    return event
+
+
+def validity_panel(con, table: pl.DataFrame, model: str, db_path: Path) -> None:
+    st.markdown("**Can this model be trusted here?**")
+    if table.height:
+        pivot = table.with_columns(
+            pl.col("axis").replace_strict({schema.AXIS_X: "x: self-expr.", schema.AXIS_Y: "y: secular"},
+                                          default=pl.col("axis")),
+            pl.col("language").replace_strict(schema.LANGUAGE_NAMES, default=pl.col("language")),
+        ).pivot(on="axis", index="language", values="accuracy")  # fmt: skip
+        st.dataframe(pivot, hide_index=True, width="stretch", column_config={
+            c: st.column_config.NumberColumn(c, format="percent") for c in pivot.columns if c != "language"})  # fmt: skip
+        st.caption(
+            "Leave-one-out accuracy of the anchor statements (x: survival ↔ self-expression, y: traditional ↔ "
+            "secular-rational): how often an anchor left out lands on its own pole's side; chance is 50%. The paper's "
+            "LLM judge scored 85.8% (y) and 78.3% (x) against people — reported in the paper, a different method."
+        )
+        chance = [t for level, t in validity.validity_notes(table) if level == "error"]
+        if chance:
+            st.error("\n".join(f"- {t}" for t in chance))
+        weak = validity.weak_summary(table)
+        if weak:
+            st.warning(weak)
+    else:
+        st.info(f"No anchor validity is stored for {model}: run `python -m analysis axes score-db --db {db_path}`.")
+    lang_warn = models.language_warning(model, models.data_languages(con))
+    if lang_warn:
+        with st.expander(":material/warning: English-only model, non-English text", expanded=False):
+            st.warning(lang_warn)
+
+
+def selected_responses(md: positions.MapData, event) -> None:
+    sel = event.selection.points if event and event.selection else []
+    rids = sorted({int(p["customdata"][0]) for p in sel if p.get("customdata") and int(p["customdata"][0]) >= 0})
+    if not rids:
+        st.caption("Nothing selected yet.")
+        return
+    rows = md.points.filter(pl.col("rid").is_in(rids))
+    st.markdown(f"**{rows.height} selected responses**")
+    widgets.table(
+        rows.select("text", "prompt", "chosen", "country", "language", pl.col("x").round(3), pl.col("y").round(3)),
+        "selected responses", key="vm_selected", width="stretch",
+        column_config={"text": st.column_config.TextColumn("response", width="large"),
+                       "prompt": st.column_config.TextColumn("prompt", width="medium")},
+    )  # fmt: skip
+
+
+def candidates_section(con, filters: Filters, ready: steps.Readiness, edited: dict | None, db_path: Path):
+    st.subheader("Candidate responses")
+    view, color_by, render, max_points = map_controls(ready, db_path)
+    scores = edited["scores"] if edited else None
+    left, right = st.columns([2.6, 1.2])
+    with left:
+        md = db.cached(
+            positions.map_data, filters, model=ready.model, scores=scores, view=view, color_by=color_by,
+            max_points=max_points, density=render == "density",
+        )  # fmt: skip
+        event = candidate_map(md, view, color_by, render)
+    table = edited["validity"] if edited else db.cached(validity.load_validity, ready.model)
+    with right:
+        validity_panel(con, table, ready.model, db_path)
+    if render != "density" and md.n_total:
+        selected_responses(md, event)
+    return table
+
+
+def quadrant_metrics(q: people.QuadrantShare | None) -> None:
+    if q is None:
+        st.info(
+            "No LLM answers are scored in this database yet. Load your models' answers to this dataset's prompts "
+            "under 'Place your own models' below (or `python -m analysis llm --csv FILE`), then they are embedded, "
+            "scored and drawn here."
+        )
+        return
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(
+        "Human choices in the LLM quadrant", f"{q.human_share:.0%}",
+        help=f"{q.n_choices:,} choices. The LLM quadrant is {q.name}: the quadrant holding most LLM answers "
+        f"({q.llm_share:.0%} of {q.n_llm:,}).",
+    )  # fmt: skip
+    m2.metric(
+        "All offered responses in that quadrant", f"{q.offered_share:.0%}",
+        help="The baseline: if people chose at random, their choices would land there this often.",
+    )  # fmt: skip
+    m3.metric("LLM answers in that quadrant", f"{q.llm_share:.0%}")
+    m4.metric("Reported in the paper", f"{people.PAPER_LLM_MATCH:.0%}", help=people.PAPER_LLM_MATCH_NOTE)
+    st.caption(f"LLM quadrant: **{q.name}**. " + people.PAPER_LLM_MATCH_NOTE)
+
+
+def dispersion_table(table: pl.DataFrame, frame: str) -> None:
+    st.markdown("**Dispersion per group**")
+    number = {
+        c: st.column_config.NumberColumn(c, format="%.3f")
+        for c in ("centroid_x", "centroid_y", "sd_x", "sd_y", "cov_xy")
+    }
+    st.dataframe(
+        table, hide_index=True, width="stretch", height=min(36 * (table.height + 1) + 4, 700),
+        column_order=("group", "kind", "n", "mean_dist", "share_in_llm_quadrant", "centroid_x", "centroid_y",
+                      "sd_x", "sd_y", "cov_xy", "ellipse_area"),
+        column_config={
+            "share_in_llm_quadrant": st.column_config.NumberColumn("share in LLM quadrant", format="percent"),
+            "mean_dist": st.column_config.NumberColumn("mean distance to centroid", format="%.3f"),
+            "ellipse_area": st.column_config.NumberColumn("95% ellipse area", format="%.3f"),
+            **number,
         },
-    },
-)
-widgets.download_buttons(pdata.table, f"dispersion {frame}", key="vm_dispersion")
+    )  # fmt: skip
+    widgets.download_buttons(table, f"dispersion {frame}", key="vm_dispersion")
 
-# ---- upload ------------------------------------------------------------------------------------------------------
-st.subheader("Place your own models")
-with st.expander("Upload a CSV of your models' answers to this dataset's prompts", expanded=False):
-    st.markdown(llm_mod.UPLOAD_RULES)
-    in_db = llm_mod.summary(con)
-    if in_db.height:
-        st.caption("LLM answers in this database (synthetic ones are the demo's, placed by construction):")
-        st.dataframe(in_db, hide_index=True, width="stretch")
-    st.download_button(
-        "The dataset's prompts as a CSV to fill in",
-        llm_mod.prompts_template_csv(con),
-        file_name="llm_answers_template.csv",
-        mime="text/csv",
-        key="vm_dl_template",
+
+def people_section(filters: Filters, model: str, edited: dict | None, validity_table: pl.DataFrame) -> None:
+    st.subheader("People and LLMs")
+    frame = _segmented(
+        st, "People's position", FRAMES, "vm_frame",
+        "Revealed: mean of (chosen − mean offered) over a person's comparisons, placed at the centre of what was "
+        "offered. Mean chosen: the mean position of the responses they chose. See 'How to read this'.",
+    )  # fmt: skip
+    scores = edited["scores"] if edited else None
+    pdata = db.cached(positions.people_data, filters, model=model, scores=scores, frame=frame)
+    q = pdata.quadrant
+    quadrant_metrics(q)
+    show_points = state.url_widget(
+        st.toggle, "Show every LLM answer (faint)", key="vm_llmpts", default=False, read=state.read_bool
     )
-    upload = st.file_uploader(
-        "CSV with columns model, prompt, response",
-        type=["csv"],
-        key="vm_upload",
-        max_upload_size=int(llm_mod.MAX_BYTES / 1024 / 1024),
+    fig = values_charts.people_figure(
+        pdata.people, pdata.ellipses, pdata.llm_models, pdata.llm_points if show_points else None,
+        q.quadrant if q else None, f"LLM quadrant: {q.llm_share:.0%} of LLM answers" if q else None,
+        pdata.origin if frame == "revealed" else None,
+    )  # fmt: skip
+    st.plotly_chart(fig, key="vm_people_chart", config=widgets.chart_config("people and LLMs"),
+                    alt="People per country and LLMs on the value plane")  # fmt: skip
+    st.caption(
+        f"{pdata.people.height:,} people with at least 3 scored choices; one dot each, 95% covariance ellipse and "
+        "centroid per country. Black symbols: each LLM's mean position. The sidebar filters apply to people and "
+        "their choices; LLM answers are never filtered."
     )
-    if upload is not None:
-        result = llm_mod.validate_upload(upload.getvalue(), upload.name, con)
-        for w in result.warnings:
-            st.warning(w)
-        if not result.ok:
-            for e in result.errors:
-                st.error(e)
-            if result.problems.height:
-                st.dataframe(result.problems, hide_index=True, width="stretch")
-                st.download_button(
-                    "Download the failing rows (CSV)",
-                    result.problems.write_csv().encode("utf-8"),
-                    file_name="upload_problems.csv",
-                    mime="text/csv",
-                    key="vm_dl_problems",
-                )
-        else:
-            models_txt = ", ".join(f"{m} ({n})" for m, n in result.models.items())
-            st.success(f"{result.rows.height:,} answers pass the checks: {models_txt}.")
-            if st.button("Load, embed and score them", type="primary", key="vm_load"):
-                with st.status("Loading your answers…", expanded=True) as status:
-                    _release_connection()
-                    n = llm_mod.load_upload(db_path, result)
-                    status.write(f"Loaded {n:,} answers (nothing else was changed).")
-                    bar = st.progress(0.0, text="Embedding…")
+    weak_countries = validity.country_notes(validity_table)
+    if weak_countries:
+        st.warning("\n".join(f"- {t}" for t in weak_countries))
+    with st.expander("How to read this", expanded=False):
+        st.markdown(HOW_TO_READ)
+    dispersion_table(pdata.table, frame)
 
-                    def _embed_progress(done: int, total: int) -> None:
-                        bar.progress(done / max(total, 1), text=f"Embedding {done:,} of {total:,} new texts")
 
-                    out = llm_mod.embed_and_score(
-                        db_path, ready.model, progress=status.write, embed_progress=_embed_progress
-                    )
-                    status.write(
-                        f"Embedded {out['embed'].get('embedded', 0) if isinstance(out['embed'], dict) else '?'} "
-                        "new texts; scored on the axes."
-                    )
-                    status.update(label="Your answers are placed on the map.", state="complete")
-                _map.clear()
-                _people.clear()
-                _readiness.clear()
-                st.rerun()
+def _load_upload(db_path: Path, model: str, result: llm_upload.UploadResult) -> None:
+    with st.status("Loading your answers…", expanded=True) as status:
+        _clear_caches()
+        n = llm_upload.load_upload(db_path, result)
+        status.write(f"Loaded {n:,} answers (nothing else was changed).")
+        bar = st.progress(0.0, text="Embedding…")
 
-# ---- anchors -------------------------------------------------------------------------------------------------------
-with st.expander("Edit the anchor statements (this session only)", expanded=False):
-    st.markdown(
-        "Each pole is defined by anchor statements in five languages. Edit them (one statement per line) and apply: "
-        "the axes are re-fitted from your anchors (only the anchors are embedded) and every stored embedding is "
-        "re-scored, so the positions above update. Your edits stay in this browser session; download them as JSON "
-        "to keep or share them."
-    )
-    from analysis import axes  # noqa: E402  (reads JSON; the model is loaded only when applying)
+        def _embed_progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"Embedding {done:,} of {total:,} new texts")
 
-    current = edited["anchors"] if edited else axes.load_anchors()
-    lang = st.segmented_control(
-        "Language",
-        list(S.LANGUAGES),
-        default="en",
-        required=True,
-        key="vm_anchor_lang",
-        format_func=lambda l: S.LANGUAGE_NAMES[l],
-    )
-    blocks = V.anchors_as_text(current, lang)
-    with st.form(f"vm_anchor_form_{lang}"):
-        cols = st.columns(2)
-        texts = {}
-        for i, pole in enumerate(("traditional", "secular", "survival", "self_expression")):
-            texts[pole] = cols[i % 2].text_area(
-                f"{S.POLE_LABELS[pole]} ({S.LANGUAGE_NAMES[lang]})",
-                blocks[pole],
-                height=220,
-                key=f"vm_anchor_{pole}_{lang}",
-            )
-        apply = st.form_submit_button("Apply: re-fit the axes and re-score", type="primary")
-    if apply:
-        new, errors, warns = V.anchors_with_text(current, lang, texts)
-        for e in errors:
+        out = steps.run_steps(db_path, model, progress=status.write, embed_progress=_embed_progress, fit_map=False)
+        status.write(f"Embedded {out['embed'].get('embedded', 0)} new texts; scored on the axes.")
+        status.update(label="Your answers are placed on the map.", state="complete")
+    st.rerun()
+
+
+def _upload_result(result: llm_upload.UploadResult, db_path: Path, model: str) -> None:
+    for w in result.warnings:
+        st.warning(w)
+    if not result.ok:
+        for e in result.errors:
             st.error(e)
-        for w in warns:
-            st.warning(w)
-        if not errors:
-            with st.status("Re-fitting the axes from your anchors…", expanded=True) as status:
-                new_scores, new_validity = V.rescore_with_anchors(con, new, ready.model, progress=status.write)
-                status.update(label=f"Re-scored {new_scores.height:,} stored embeddings.", state="complete")
-            st.session_state["vm_edit"] = {
-                "model": ready.model,
-                "anchors": new,
-                "digest": V.anchors_digest(new),
-                "scores": new_scores,
-                "validity": new_validity,
-            }
+        if result.problems.height:
+            st.dataframe(result.problems, hide_index=True, width="stretch")
+            st.download_button("Download the failing rows (CSV)", result.problems.write_csv().encode("utf-8"),
+                               file_name="upload_problems.csv", mime="text/csv", key="vm_dl_problems")  # fmt: skip
+        return
+    models_txt = ", ".join(f"{m} ({n})" for m, n in result.models.items())
+    st.success(f"{result.rows.height:,} answers pass the checks: {models_txt}.")
+    if st.button("Load, embed and score them", type="primary", key="vm_load"):
+        _load_upload(db_path, model, result)
+
+
+def upload_section(con, db_path: Path, model: str) -> None:
+    st.subheader("Place your own models")
+    with st.expander("Upload a CSV of your models' answers to this dataset's prompts", expanded=False):
+        st.markdown(llm_upload.UPLOAD_RULES)
+        in_db = llm_table.summary(con)
+        if in_db.height:
+            st.caption("LLM answers in this database (synthetic ones are the demo's, placed by construction):")
+            st.dataframe(in_db, hide_index=True, width="stretch")
+        st.download_button("The dataset's prompts as a CSV to fill in", llm_upload.prompts_template_csv(con),
+                           file_name="llm_answers_template.csv", mime="text/csv", key="vm_dl_template")  # fmt: skip
+        upload = st.file_uploader("CSV with columns model, prompt, response", type=["csv"], key="vm_upload",
+                                  max_upload_size=int(llm_upload.MAX_BYTES / 1024 / 1024))  # fmt: skip
+        if upload is not None:
+            _upload_result(llm_upload.validate_upload(upload.getvalue(), upload.name, con), db_path, model)
+
+
+def _apply_anchors(con, current: dict, lang: str, texts: dict, model: str) -> None:
+    new, errors, warns = anchors.anchors_with_text(current, lang, texts)
+    for e in errors:
+        st.error(e)
+    for w in warns:
+        st.warning(w)
+    if errors:
+        return
+    with st.status("Re-fitting the axes from your anchors…", expanded=True) as status:
+        new_scores, new_validity = axes.rescore_stored(con, new, model, progress=status.write)
+        status.update(label=f"Re-scored {new_scores.height:,} stored embeddings.", state="complete")
+    st.session_state["vm_edit"] = {"model": model, "anchors": new, "digest": anchors.anchors_digest(new),
+                                   "scores": new_scores, "validity": new_validity}  # fmt: skip
+    st.rerun()
+
+
+def anchors_section(con, model: str, edited: dict | None) -> None:
+    with st.expander("Edit the anchor statements (this session only)", expanded=False):
+        st.markdown(
+            "Each pole is defined by anchor statements in five languages. Edit them (one statement per line) and "
+            "apply: the axes are re-fitted from your anchors (only the anchors are embedded) and every stored "
+            "embedding is re-scored, so the positions above update. Your edits stay in this browser session; "
+            "download them as JSON to keep or share them."
+        )
+        current = edited["anchors"] if edited else anchors.load_anchors()
+        lang = st.segmented_control("Language", list(schema.LANGUAGES), default="en", required=True,
+                                    key="vm_anchor_lang", format_func=lambda code: schema.LANGUAGE_NAMES[code])  # fmt: skip
+        blocks = anchors.anchors_as_text(current, lang)
+        with st.form(f"vm_anchor_form_{lang}"):
+            cols = st.columns(2)
+            texts = {
+                pole: cols[i % 2].text_area(f"{schema.POLE_LABELS[pole]} ({schema.LANGUAGE_NAMES[lang]})",
+                                            blocks[pole], height=220, key=f"vm_anchor_{pole}_{lang}")
+                for i, pole in enumerate(("traditional", "secular", "survival", "self_expression"))
+            }  # fmt: skip
+            apply = st.form_submit_button("Apply: re-fit the axes and re-score", type="primary")
+        if apply:
+            _apply_anchors(con, current, lang, texts, model)
+        d1, d2 = st.columns(2)
+        d1.download_button("Download these anchors (JSON)",
+                           json.dumps(current, ensure_ascii=False, indent=2).encode("utf-8"),
+                           file_name="anchors.json", mime="application/json", key="vm_dl_anchors")  # fmt: skip
+        if edited and d2.button("Reset to the project's anchors", key="vm_anchor_reset"):
+            st.session_state.pop("vm_edit", None)
             st.rerun()
-    d1, d2 = st.columns(2)
-    d1.download_button(
-        "Download these anchors (JSON)",
-        json.dumps(current, ensure_ascii=False, indent=2).encode("utf-8"),
-        file_name="anchors.json",
-        mime="application/json",
-        key="vm_dl_anchors",
-    )
-    if edited and d2.button("Reset to the project's anchors", key="vm_anchor_reset"):
-        st.session_state.pop("vm_edit", None)
-        st.rerun()
+
+
+def main() -> None:
+    state.page_start("vm_")
+    db_path = db.db_path()
+    info = db.open_database()  # stops the page with what to run when the database is missing or unreadable
+    con = db.get_connection()
+    header(info)
+    filters = sidebar.current_filters()
+    model = model_picker(con)
+    ready = db.cached(steps.readiness, model, str(db_path))
+    pipeline_status(ready, db_path)
+    if not ready.can_plane:
+        return
+    edited = edited_anchors(ready.model)
+    validity_table = candidates_section(con, filters, ready, edited, db_path)
+    people_section(filters, ready.model, edited, validity_table)
+    upload_section(con, db_path, ready.model)
+    anchors_section(con, ready.model, edited)
+
+
+main()

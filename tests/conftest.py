@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     """A small demo database (600 conversations, seed 0). Read it; copy it before writing."""
-    from analysis.demo import build_demo
+    from analysis.pipeline.demo import build_demo
 
     path = tmp_path_factory.mktemp("demo_small") / "demo.duckdb"
     build_demo(path, conversations=600, seed=0)
@@ -26,7 +26,7 @@ def demo_db(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_db_full(tmp_path_factory) -> Path:
     """The default-size demo database (3,000 conversations, seed 0)."""
-    from analysis.demo import build_demo
+    from analysis.pipeline.demo import build_demo
 
     path = tmp_path_factory.mktemp("demo_full") / "demo.duckdb"
     build_demo(path, seed=0)

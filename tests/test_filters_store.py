@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from analysis import store
 from analysis.filters import Filters
+from analysis.pipeline import demo
 
 
 def test_empty_filters_select_everything(demo_db):
@@ -94,9 +95,9 @@ def test_missing_or_foreign_database_says_what_to_run(tmp_path):
 
 def test_ensure_demo_builds_once(tmp_path):
     target = tmp_path / "d.duckdb"
-    assert store.ensure_demo(target, conversations=100) == target
+    assert demo.ensure_demo(target, conversations=100) == target
     mtime = target.stat().st_mtime_ns
-    store.ensure_demo(target, conversations=100)
+    demo.ensure_demo(target, conversations=100)
     assert target.stat().st_mtime_ns == mtime
     info = store.db_info(store.connect(target))
     assert info["synthetic"] and info["counts"]["conversations"] == 100

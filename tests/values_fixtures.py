@@ -1,5 +1,5 @@
 """A small demo database taken through the whole values pipeline (embed, axes score-db, project), built once per
-test session and shared on disk by the values tests (test_values_page, test_llm_responses, e2e).
+test session and shared on disk by the values tests (pages/test_values_map, pipeline/test_llm_upload, e2e).
 
 The real default model runs; nothing is mocked. Tests that write must copy the file first.
 """
@@ -12,22 +12,21 @@ from pathlib import Path
 
 import pytest
 
+from analysis.pipeline import steps
+
 CONVERSATIONS = int(os.environ.get("CAE_VALUES_TEST_CONVERSATIONS", "240"))
 
 
 def build_scored_demo(path: Path, conversations: int = CONVERSATIONS, seed: int = 0) -> Path:
-    """Demo -> embed -> axes score-db -> project, through the same functions the CLI commands call."""
-    from analysis import axes, embeddings, projection
-    from analysis.demo import build_demo
+    """Demo, then the pipeline's steps (embed, axes score-db, project) through the function every caller uses."""
+    from analysis.pipeline.demo import build_demo
 
     tmp = path.with_name(path.name + ".building")
     for p in (tmp, Path(str(tmp) + ".wal")):
         if p.exists():
             p.unlink()
     build_demo(tmp, conversations=conversations, seed=seed)
-    embeddings.embed_db(tmp, progress=None)
-    axes.score_db(tmp, progress=None)
-    projection.project_db(tmp, progress=None)
+    steps.run_steps(tmp)
     tmp.replace(path)
     return path
 

@@ -5,8 +5,10 @@
   with a message saying what to run when the file is missing or not an explorer database.
 - ``get_connection()``: a cursor on the shared read-only connection, one per thread (Streamlit runs each session's
   script in its own thread; DuckDB connections are not shared across threads, cursors are cheap).
-- ``cached(fn, *args)``: run an ``analysis.queries`` function through st.cache_data, keyed by the database file's
-  identity and the arguments (filters included), so a page rerun with the same parameters costs nothing.
+- ``cached(fn, *args)``: run a function of the connection (``fn(con, *args)``, from analysis/) through st.cache_data,
+  keyed by the database file's identity and the arguments (filters included), so a page rerun with the same
+  parameters costs nothing. ``computed(fn, *args)`` does the same for a pure function (no database). These are the
+  pages' only caching idiom.
 - ``console()``: the SQL console's separate, locked-down instance (see analysis.sql_console).
 - ``close_connection()``: close everything holding the file, so a short-lived writer (e.g. embedding on demand) can
   open it; the next call reopens.
@@ -14,15 +16,19 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import streamlit as st
 
-from analysis import sql_console, store
+from analysis import store
+from analysis.explore import sql_console
+from analysis.pipeline.demo import ensure_demo
 
 _local = threading.local()
 _opened: list[duckdb.DuckDBPyConnection] = []  # every connection the caches handed out, to close them on demand
@@ -91,19 +97,43 @@ def close_connection() -> None:
     _db_info.clear()
 
 
-@st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
-def _cached_call(fn_module: str, fn_name: str, key: str, args_repr: str, _args: tuple, _kwargs: dict) -> Any:
-    del key, args_repr  # cache key only; the filters' repr is deterministic (frozen dataclass)
-    import importlib
+def _key_of(value: Any) -> str:
+    """A deterministic cache key for an argument: frames by a hash of their rows (their repr is truncated), the rest
+    by repr (filters and parameters are frozen dataclasses, tuples and plain values)."""
+    if isinstance(value, pl.DataFrame):
+        return f"frame{value.shape}:{int(value.hash_rows().sum()) if value.height else 0}:{value.columns}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_key_of(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k!r}:{_key_of(v)}" for k, v in sorted(value.items())) + "}"
+    return repr(value)
 
+
+def _call_key(args: tuple, kwargs: dict) -> str:
+    return _key_of(list(args)) + _key_of(kwargs)
+
+
+@st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
+def _cached_call(fn_module: str, fn_name: str, key: str, args_key: str, _args: tuple, _kwargs: dict) -> Any:
+    del key, args_key  # cache key only
     fn = getattr(importlib.import_module(fn_module), fn_name)
     return fn(get_connection(), *_args, **_kwargs)
 
 
 def cached(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``fn(connection, *args, **kwargs)`` through st.cache_data, keyed by database identity and arguments."""
-    args_repr = repr((args, sorted(kwargs.items())))
-    return _cached_call(fn.__module__, fn.__name__, db_key(), args_repr, args, kwargs)
+    return _cached_call(fn.__module__, fn.__name__, db_key(), _call_key(args, kwargs), args, kwargs)
+
+
+@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+def _computed_call(fn_module: str, fn_name: str, args_key: str, _args: tuple, _kwargs: dict) -> Any:
+    del args_key  # cache key only
+    return getattr(importlib.import_module(fn_module), fn_name)(*_args, **_kwargs)
+
+
+def computed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` (a pure function of its arguments, no database) through st.cache_data."""
+    return _computed_call(fn.__module__, fn.__name__, _call_key(args, kwargs), args, kwargs)
 
 
 def open_database() -> dict[str, Any]:
@@ -115,7 +145,7 @@ def open_database() -> dict[str, Any]:
                 f"Writing {path} (a few seconds). The real data can be loaded later with `python -m analysis ingest`."
             )
             try:
-                store.ensure_demo(path)
+                ensure_demo(path)
             except Exception as exc:  # noqa: BLE001 - say what failed and what to run
                 status.update(label="Could not build the demo database", state="error")
                 st.error(

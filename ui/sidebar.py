@@ -10,8 +10,8 @@ from typing import Any
 
 import streamlit as st
 
-from analysis import queries as Q
-from analysis import schema as S
+from analysis import schema
+from analysis.explore import overview
 from analysis.filters import BALANCED_CHOICES, Filters
 from ui import db, state
 
@@ -48,11 +48,15 @@ def database_badge(info: dict[str, Any]) -> None:
             f"**Real data** ({info.get('source_kind', '')}): {info.get('source', '')}", icon=":material/library_books:"
         )
     st.caption(
-        f"{_fmt_count(counts.get(S.T_CONVERSATIONS, 0))} conversations · "
-        f"{_fmt_count(counts.get(S.T_COMPARISONS, 0))} comparisons · "
-        f"{_fmt_count(counts.get(S.T_ANNOTATORS, 0))} annotators · "
-        f"{_fmt_count(counts.get(S.T_PROMPTS, 0))} prompts"
-        + (f" · {_fmt_count(counts.get(S.T_REJECTED, 0))} rejected rows/turns" if counts.get(S.T_REJECTED) else "")
+        f"{_fmt_count(counts.get(schema.T_CONVERSATIONS, 0))} conversations · "
+        f"{_fmt_count(counts.get(schema.T_COMPARISONS, 0))} comparisons · "
+        f"{_fmt_count(counts.get(schema.T_ANNOTATORS, 0))} annotators · "
+        f"{_fmt_count(counts.get(schema.T_PROMPTS, 0))} prompts"
+        + (
+            f" · {_fmt_count(counts.get(schema.T_REJECTED, 0))} rejected rows/turns"
+            if counts.get(schema.T_REJECTED)
+            else ""
+        )
     )
     st.caption(f"Database: `{db.db_path()}`")
 
@@ -90,7 +94,7 @@ def filters_panel(options: dict[str, list[str]]) -> Filters:
         st.info("Ignored filter values from the link that this database does not have: " + ", ".join(dropped))
     values: dict[str, Any] = {}
     for field, (key, label) in _WIDGETS.items():
-        fmt = (lambda v: f"{S.LANGUAGE_NAMES.get(v, v)} ({v})") if field == "languages" else str
+        fmt = (lambda v: f"{schema.LANGUAGE_NAMES.get(v, v)} ({v})") if field == "languages" else str
         values[field] = tuple(
             st.multiselect(label, options.get(field, []), key=key, format_func=fmt, placeholder="All")
         )
@@ -114,7 +118,7 @@ def filters_panel(options: dict[str, list[str]]) -> Filters:
 def render() -> Filters:
     """The whole sidebar (database badge, then filters); returns the current filters."""
     info = db.open_database()
-    options = db.cached(Q.filter_options)
+    options = db.cached(overview.filter_options)
     with st.sidebar:
         database_badge(info)
         return filters_panel(options)

@@ -80,7 +80,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def e2e_db(tmp_path_factory) -> Path:
     """A demo database for the browser tests (the default size, so the agreement page has prompts with 10+ answers)."""
-    from analysis.demo import build_demo
+    from analysis.pipeline.demo import build_demo
 
     path = tmp_path_factory.mktemp("e2e_db") / "demo.duckdb"
     build_demo(path, seed=0)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import duckdb
 import pytest
 
-from analysis.queries import clean_text
+from analysis.text import clean_text
 
 
 def _metric(page, label: str) -> str:

@@ -1,0 +1,410 @@
+"""Ingest the release's wide file (one row per conversation) into the normalised DuckDB tables.
+
+Everything is set-based SQL run by DuckDB on its own readers; no Python loop touches a row.
+The database is built in a temporary file beside the target and swapped in only when the whole
+build succeeded, so a failure at any point leaves an existing database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from tqdm import tqdm
+
+from analysis import schema
+from analysis.store import scalar
+
+EXIT_BAD_INPUT = 2
+HF_REPO = "facebook/community-alignment-dataset"
+HF_PAGE = f"https://huggingface.co/datasets/{HF_REPO}"
+SCHEMA_VERSION = "1"
+# Large responses exist: allow 8 MB per conversation row (the default is 2 MB); larger costs memory per thread.
+CSV_OPTIONS = "header=true, all_varchar=true, delim=',', quote='\"', escape='\"', max_line_size=8388608"
+
+
+class IngestError(Exception):
+    """Bad input or a failed build. ``code`` is the process exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_BAD_INPUT):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class IngestResult:
+    summary: dict
+    db_path: Path
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def source_relation(source: Path) -> str:
+    """The DuckDB table function that reads ``source`` (CSV, gzipped CSV or Parquet)."""
+    name = source.name.lower()
+    if name.endswith(".parquet"):
+        return f"read_parquet({_lit(str(source))})"
+    if name.endswith(".csv") or name.endswith(".csv.gz"):
+        return f"read_csv({_lit(str(source))}, {CSV_OPTIONS})"
+    raise IngestError(
+        f"Unsupported source {source.name!r}: give a .csv, .csv.gz or .parquet file of the release, or 'hf'."
+    )
+
+
+def source_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    try:
+        rows = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    except duckdb.Error as exc:
+        raise IngestError(f"Could not read the source: {exc}") from exc
+    return [r[0] for r in rows]
+
+
+def check_columns(columns: list[str]) -> list[str]:
+    """Required release columns that are absent (matched by exact name; extra columns are ignored)."""
+    present = set(columns)
+    return [c for c in schema.REQUIRED_COLUMNS if c not in present]
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return None
+    return tqdm(total=total, desc="ingest", unit="step", file=sys.stderr, leave=False)
+
+
+def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], step) -> dict:
+    present = set(columns)
+    # 1. The raw rows, every release column as text (NULL where the column is absent), numbered.
+    select_cols = ",\n".join(
+        (f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" if c in present else f"CAST(NULL AS VARCHAR) AS {_q(c)}")
+        for c in schema.RELEASE_COLUMNS
+    )
+    con.execute(f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS source_row, {select_cols} FROM {relation}")
+    step("read")
+
+    # 2. Rows. Only rows sharing a conversation_id need a content hash (NULL-aware) to tell an exact
+    #    duplicate from a conflicting one; hashing every row would double the cost of the read.
+    hash_parts = ", ".join(f"coalesce(r.{_q(c)}, chr(30))" for c in schema.RELEASE_COLUMNS)
+    con.execute(
+        f"""
+        CREATE TEMP TABLE row_status AS
+        WITH ids AS (
+            SELECT source_row, NULLIF(trim(conversation_id), '') AS cid, NULLIF(trim(annotator_id), '') AS aid
+            FROM raw
+        ), repeated AS (
+            SELECT cid FROM ids WHERE cid IS NOT NULL AND aid IS NOT NULL GROUP BY cid HAVING count(*) > 1
+        ), hashed AS (
+            SELECT i.source_row, i.cid, md5(concat_ws(chr(31), {hash_parts})) AS row_hash
+            FROM ids i JOIN repeated USING (cid) JOIN raw r USING (source_row)
+            WHERE i.aid IS NOT NULL
+        ), ranked AS (
+            SELECT source_row, cid,
+                   row_number() OVER (PARTITION BY cid ORDER BY source_row) AS rn,
+                   row_hash = first(row_hash ORDER BY source_row) OVER (PARTITION BY cid) AS same_as_first
+            FROM hashed
+        )
+        SELECT source_row, cid, CASE WHEN rn = 1 THEN 'loaded' WHEN same_as_first THEN 'duplicate'
+                                     ELSE '{schema.R_CONFLICTING_DUPLICATE}' END AS status
+        FROM ranked
+        UNION ALL
+        SELECT source_row, cid, 'loaded' FROM ids
+        WHERE cid IS NOT NULL AND aid IS NOT NULL AND cid NOT IN (SELECT cid FROM repeated)
+        UNION ALL
+        SELECT source_row, cid, CASE WHEN cid IS NULL THEN '{schema.R_MISSING_CONVERSATION_ID}'
+                                     ELSE '{schema.R_MISSING_ANNOTATOR_ID}' END
+        FROM ids WHERE cid IS NULL OR aid IS NULL
+        """
+    )
+    step("classify rows")
+
+    # 3. Turns of the loaded rows, unpivoted set-wise; a turn without a prompt is absent. Each text is
+    #    hashed once here and the hashes are reused by every table below.
+    empty = "(CASE WHEN NULLIF(trim({0}), '') IS NULL THEN '{1} ' ELSE '' END)"
+    turn_selects = []
+    for i, t in enumerate(schema.TURNS, start=1):
+        col = {f: "r." + _q(schema.turn_column(t, f)) for f in schema.TURN_FIELDS}
+        ra, rb, rc, rd = (col[f"response_{x}"] for x in schema.LETTERS)
+        pref = f"lower(trim({col['preferred_response']}))"
+        reason = f"""CASE
+            WHEN {pref} IS NULL OR {pref} = '' THEN '{schema.R_MISSING_PREFERRED}'
+            WHEN {pref} NOT IN ('response_a', 'response_b', 'response_c', 'response_d') THEN '{schema.R_UNKNOWN_PREFERRED}'
+            WHEN NULLIF(trim({ra}), '') IS NULL OR NULLIF(trim({rb}), '') IS NULL
+              OR NULLIF(trim({rc}), '') IS NULL OR NULLIF(trim({rd}), '') IS NULL THEN '{schema.R_EMPTY_CANDIDATE}'
+          END"""
+        detail = f"""CASE
+            WHEN {pref} IS NULL OR {pref} = '' THEN 'no preferred response given'
+            WHEN {pref} NOT IN ('response_a', 'response_b', 'response_c', 'response_d')
+              THEN 'preferred response ' || {col["preferred_response"]} || ' is not response_a..response_d'
+            ELSE 'empty: ' || trim({empty.format(ra, "response_a")} || {empty.format(rb, "response_b")}
+                                  || {empty.format(rc, "response_c")} || {empty.format(rd, "response_d")})
+          END"""
+        turn_selects.append(
+            f"""SELECT source_row, cid, NULLIF(trim(r.annotator_id), '') AS aid, {i} AS turn, reason,
+                       CASE WHEN reason IS NULL THEN NULL ELSE {detail} END AS detail,
+                       prompt, md5(prompt) AS prompt_hash,
+                       ra, rb, rc, rd,
+                       CASE WHEN reason IS NULL THEN md5(ra) END AS ha, CASE WHEN reason IS NULL THEN md5(rb) END AS hb,
+                       CASE WHEN reason IS NULL THEN md5(rc) END AS hc, CASE WHEN reason IS NULL THEN md5(rd) END AS hd,
+                       right({pref}, 1) AS chosen, NULLIF(trim({col["feedback"]}), '') AS feedback
+                FROM (SELECT r.*, s.cid, {col["prompt"]} AS prompt, {ra} AS ra, {rb} AS rb, {rc} AS rc, {rd} AS rd,
+                             {reason} AS reason
+                      FROM raw r JOIN row_status s USING (source_row)
+                      WHERE s.status = 'loaded' AND NULLIF(trim({col["prompt"]}), '') IS NOT NULL) r"""
+        )
+    con.execute("CREATE TEMP TABLE turns AS " + "\nUNION ALL\n".join(turn_selects))
+    step("classify turns")
+
+    # 4. The normalised tables.
+    con.execute(
+        f"""
+        CREATE TABLE {schema.T_REJECTED} AS
+        SELECT source_row, cid AS conversation_id, CAST(NULL AS INTEGER) AS turn, status AS reason,
+               CASE status
+                 WHEN '{schema.R_MISSING_CONVERSATION_ID}' THEN 'row has no conversation_id'
+                 WHEN '{schema.R_MISSING_ANNOTATOR_ID}' THEN 'row has no annotator_id'
+                 ELSE 'same conversation_id as an earlier row, different content' END AS detail
+        FROM row_status WHERE status NOT IN ('loaded', 'duplicate')
+        UNION ALL
+        SELECT source_row, cid, turn, reason, detail FROM turns WHERE reason IS NOT NULL
+        ORDER BY source_row, turn
+        """
+    )
+    con.execute(
+        f"""
+        CREATE TABLE {schema.T_COMPARISONS} AS
+        SELECT cid || ':' || turn AS comparison_id, cid AS conversation_id, aid AS annotator_id, turn,
+               prompt_hash, ha AS a_hash, hb AS b_hash, hc AS c_hash, hd AS d_hash, chosen,
+               CASE chosen WHEN 'a' THEN ha WHEN 'b' THEN hb WHEN 'c' THEN hc ELSE hd END AS chosen_hash,
+               feedback
+        FROM turns WHERE reason IS NULL
+        ORDER BY source_row, turn
+        """
+    )
+    step("comparisons")
+    con.execute(
+        f"""
+        CREATE TABLE {schema.T_CANDIDATES} AS
+        SELECT text_hash, any_value(text) AS text, length(any_value(text)) AS n_chars FROM (
+            SELECT ha AS text_hash, ra AS text FROM turns WHERE reason IS NULL UNION ALL
+            SELECT hb, rb FROM turns WHERE reason IS NULL UNION ALL
+            SELECT hc, rc FROM turns WHERE reason IS NULL UNION ALL
+            SELECT hd, rd FROM turns WHERE reason IS NULL)
+        GROUP BY text_hash
+        """
+    )
+    con.execute(
+        f"""
+        CREATE TABLE {schema.T_PROMPTS} AS
+        SELECT prompt_hash, any_value(prompt) AS text, length(any_value(prompt)) AS n_chars,
+               count(*) AS n_comparisons, count(DISTINCT aid) AS n_annotators
+        FROM turns WHERE reason IS NULL
+        GROUP BY prompt_hash
+        """
+    )
+    step("candidates and prompts")
+
+    def flag(col: str) -> str:
+        return (
+            f"CASE lower(trim({_q(col)})) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'yes' THEN true "
+            f"WHEN 'false' THEN false WHEN '0' THEN false WHEN 'no' THEN false END"
+        )
+
+    con.execute(
+        f"""
+        CREATE TABLE {schema.T_CONVERSATIONS} AS
+        SELECT s.cid AS conversation_id, NULLIF(trim(r.annotator_id), '') AS annotator_id,
+               NULLIF(trim(r.assigned_lang), '') AS assigned_lang, NULLIF(trim(r.wave), '') AS wave,
+               {flag("is_pregenerated_first_prompt")} AS is_pregenerated_first_prompt,
+               {flag("in_balanced_subset")} AS in_balanced_subset,
+               {flag("in_balanced_subset_10")} AS in_balanced_subset_10,
+               coalesce(t.n_turns, 0)::INTEGER AS n_turns, coalesce(t.n_comparisons, 0)::INTEGER AS n_comparisons,
+               r.source_row
+        FROM row_status s JOIN raw r USING (source_row)
+        LEFT JOIN (SELECT source_row, count(*) AS n_turns, count(*) FILTER (WHERE reason IS NULL) AS n_comparisons
+                   FROM turns GROUP BY source_row) t USING (source_row)
+        WHERE s.status = 'loaded'
+        ORDER BY r.source_row
+        """
+    )
+
+    def demo(col: str) -> str:
+        c = _q(col)
+        return f"first(NULLIF(trim({c}), '') ORDER BY r.source_row) FILTER (WHERE NULLIF(trim({c}), '') IS NOT NULL)"
+
+    con.execute(
+        f"""
+        CREATE TABLE {schema.T_ANNOTATORS} AS
+        SELECT NULLIF(trim(r.annotator_id), '') AS annotator_id,
+               {demo("annotator_country")} AS country, {demo("annotator_age")} AS age,
+               {demo("annotator_gender")} AS gender, {demo("annotator_education_level")} AS education,
+               {demo("annotator_political")} AS political, {demo("annotator_ethnicity")} AS ethnicity,
+               count(*)::INTEGER AS n_conversations
+        FROM row_status s JOIN raw r USING (source_row)
+        WHERE s.status = 'loaded'
+        GROUP BY 1 ORDER BY 1
+        """
+    )
+    con.execute(
+        f"""
+        CREATE VIEW {schema.V_FACTS} AS
+        SELECT c.*, v.assigned_lang, v.wave, v.is_pregenerated_first_prompt, v.in_balanced_subset,
+               v.in_balanced_subset_10, a.country, a.age, a.gender, a.education, a.political, a.ethnicity
+        FROM {schema.T_COMPARISONS} c
+        JOIN {schema.T_CONVERSATIONS} v USING (conversation_id)
+        JOIN {schema.T_ANNOTATORS} a ON a.annotator_id = c.annotator_id
+        """
+    )
+    step("conversations and annotators")
+
+    # 5. The summary, from the tables themselves, so the accounting is checked on what was written.
+    counts = dict(con.execute("SELECT status, count(*) FROM row_status GROUP BY status").fetchall())
+    rows_read = scalar(con, "SELECT count(*) FROM raw")
+    reasons = dict(
+        con.execute(f"SELECT reason, count(*) FROM {schema.T_REJECTED} GROUP BY reason ORDER BY reason").fetchall()
+    )
+    turns_with_prompt = scalar(con, "SELECT count(*) FROM turns")
+    one = lambda sql: scalar(con, sql)  # noqa: E731
+    summary = {
+        "rows_read": rows_read,
+        "conversations": one(f"SELECT count(*) FROM {schema.T_CONVERSATIONS}"),
+        "comparisons": one(f"SELECT count(*) FROM {schema.T_COMPARISONS}"),
+        "annotators": one(f"SELECT count(*) FROM {schema.T_ANNOTATORS}"),
+        "prompts": one(f"SELECT count(*) FROM {schema.T_PROMPTS}"),
+        "candidates": one(f"SELECT count(*) FROM {schema.T_CANDIDATES}"),
+        "duplicate_rows": counts.get("duplicate", 0),
+        "rejected_rows": sum(v for k, v in counts.items() if k not in ("loaded", "duplicate")),
+        "turns_with_prompt": turns_with_prompt,
+        "rejected_turns": one(f"SELECT count(*) FROM {schema.T_REJECTED} WHERE turn IS NOT NULL"),
+        "rejected_reasons": reasons,
+        "ignored_columns": sorted(set(columns) - set(schema.RELEASE_COLUMNS)),
+        "absent_optional_columns": [c for c in schema.OPTIONAL_COLUMNS if c not in present],
+    }
+    assert summary["rows_read"] == summary["conversations"] + summary["duplicate_rows"] + summary["rejected_rows"]
+    assert summary["turns_with_prompt"] == summary["comparisons"] + summary["rejected_turns"]
+    for t in ("raw", "row_status", "turns"):
+        con.execute(f"DROP TABLE {t}")
+    return summary
+
+
+def ingest(
+    source: str | Path,
+    db_path: str | Path,
+    *,
+    synthetic: bool = False,
+    source_kind: str | None = None,
+    progress: bool = False,
+    memory_limit: str | None = "1500MB",
+) -> IngestResult:
+    """Build the database at ``db_path`` from ``source``; atomic: on any failure ``db_path`` is untouched."""
+    started = time.perf_counter()
+    source = Path(source)
+    db_path = Path(db_path)
+    if not source.exists():
+        raise IngestError(f"No such file: {source}. Give the path of the release CSV/Parquet, or 'hf'.")
+    if source.stat().st_size == 0:
+        raise IngestError(f"{source} is empty: expected the release's CSV with a header row.")
+    relation = source_relation(source)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
+    for leftover in (tmp, Path(str(tmp) + ".wal")):
+        leftover.unlink(missing_ok=True)
+    bar = _progress(7, progress)
+
+    def step(name: str) -> None:
+        if bar is not None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+
+    con = duckdb.connect(str(tmp))
+    try:
+        if memory_limit:
+            con.execute(f"SET memory_limit = {_lit(memory_limit)}")
+        con.execute(f"SET temp_directory = {_lit(str(db_path.parent / '.duckdb_tmp'))}")
+        columns = source_columns(con, relation)
+        missing = check_columns(columns)
+        if missing:
+            raise IngestError(
+                f"{source.name} is missing {len(missing)} required column(s): {', '.join(missing)}. "
+                "Columns are matched by name; check that the file is the Community Alignment release "
+                f"(see {HF_PAGE}) and that its header row is intact. Nothing was changed."
+            )
+        try:
+            summary = _build(con, relation, columns, step)
+        except duckdb.Error as exc:
+            raise IngestError(
+                f"Could not load {source.name}: {exc}. Nothing was changed; "
+                "check that the file is a complete, well-formed release file."
+            ) from exc
+        meta = {
+            "schema_version": SCHEMA_VERSION,
+            "synthetic": "true" if synthetic else "false",
+            "source": str(source),
+            "source_kind": source_kind or ("parquet" if source.name.lower().endswith(".parquet") else "csv"),
+            "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "summary": json.dumps(summary),
+        }
+        con.execute(f"CREATE TABLE {schema.T_META} (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        con.executemany(f"INSERT INTO {schema.T_META} VALUES (?, ?)", list(meta.items()))
+        con.execute("CHECKPOINT")
+        con.close()
+        step("write")
+        os.replace(tmp, db_path)  # atomic on one filesystem
+        Path(str(db_path) + ".wal").unlink(missing_ok=True)
+        step("swap")
+    except BaseException:
+        try:
+            con.close()
+        except duckdb.Error:
+            pass
+        for leftover in (tmp, Path(str(tmp) + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    return IngestResult(summary=summary, db_path=db_path, seconds=time.perf_counter() - started)
+
+
+# --- the hub ------------------------------------------------------------------------------------------
+
+OFFLINE_HELP = (
+    "Could not reach the Hugging Face hub ({error}).\n"
+    "To load the real data on a machine without internet access:\n"
+    f"  1. On a machine that is online, download the CSV from {HF_PAGE} (Files and versions; the full or the\n"
+    "     filtered split, about 1.9 GB), for example with\n"
+    f"     `huggingface-cli download {HF_REPO} --repo-type dataset --local-dir ca-data`.\n"
+    "  2. Copy it here and run:  python -m analysis ingest PATH/TO/FILE.csv --db data/community_alignment.duckdb\n"
+    "  3. Start the app on it:   CAE_DB=data/community_alignment.duckdb streamlit run app.py"
+)
+
+
+def download_from_hub(split: str = "full", cache_dir: str | Path | None = None) -> Path:
+    """Download the release file for ``split`` ('full' or 'filtered'); raises IngestError with the manual route."""
+    try:
+        from huggingface_hub import HfApi, hf_hub_download
+
+        files = HfApi().list_repo_files(HF_REPO, repo_type="dataset")
+    except Exception as exc:  # offline, DNS failure, proxy refusal, hub down
+        raise IngestError(OFFLINE_HELP.format(error=type(exc).__name__ + ": " + str(exc)[:200]), code=3) from exc
+    data_files = [f for f in files if f.lower().endswith((".csv", ".csv.gz", ".parquet"))]
+    wanted = [f for f in data_files if split in Path(f).name.lower()] or data_files
+    if not wanted:
+        raise IngestError(f"The hub repository {HF_REPO} lists no CSV or Parquet file: {files}", code=3)
+    filename = sorted(wanted, key=lambda f: (not f.lower().endswith(".csv"), f))[0]
+    try:
+        return Path(hf_hub_download(HF_REPO, filename, repo_type="dataset", cache_dir=cache_dir))
+    except Exception as exc:
+        raise IngestError(OFFLINE_HELP.format(error=type(exc).__name__ + ": " + str(exc)[:200]), code=3) from exc

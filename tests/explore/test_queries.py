@@ -1,0 +1,224 @@
+"""The dashboard's query functions on a real demo database, checked against independent plain SQL / Polars."""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import polars as pl
+import pytest
+
+from analysis import text
+from analysis.explore import agreement_queries, browse, overview
+from analysis.filters import Filters
+
+
+@pytest.fixture(scope="module")
+def con(demo_db):
+    c = duckdb.connect(str(demo_db), read_only=True)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def facts(con) -> pl.DataFrame:
+    return con.sql("SELECT * FROM comparison_facts").pl()
+
+
+INDIA = Filters(countries=("India",))
+FR_IT_TURN1 = Filters(countries=("France", "Italy"), turns=(1,))
+
+
+def _apply(facts: pl.DataFrame, f: Filters) -> pl.DataFrame:
+    out = facts
+    if f.countries:
+        out = out.filter(pl.col("country").is_in(list(f.countries)))
+    if f.turns:
+        out = out.filter(pl.col("turn").is_in(list(f.turns)))
+    return out
+
+
+def test_clean_text_strips_special_tokens():
+    assert text.clean_text("Sure, here it is.<|end_of_text|>") == "Sure, here it is."
+    assert text.clean_text("<|begin_of_text|>Olá <|eot_id|>mundo ") == "Olá mundo"
+    assert text.clean_text(None) == ""
+    assert text.clean_text("नमस्ते <|end_of_text|>") == "नमस्ते"
+    frame = pl.DataFrame({"t": ["a<|end_of_text|>", None, "b"]}).with_columns(text.clean_text_expr("t"))
+    assert frame["t"].to_list() == ["a", None, "b"]
+
+
+def test_filter_options_come_from_the_data(con, facts):
+    opts = overview.filter_options(con)
+    assert opts["countries"] == sorted(facts["country"].drop_nulls().unique().to_list())
+    assert opts["languages"] == sorted(facts["assigned_lang"].drop_nulls().unique().to_list())
+    assert set(opts) == {"countries", "languages", "ages", "genders", "educations", "politicals"}
+
+
+@pytest.mark.parametrize("f", [Filters(), INDIA, FR_IT_TURN1])
+def test_totals_match_plain_polars(con, facts, f):
+    sub = _apply(facts, f)
+    t = overview.totals(con, f)
+    assert t["comparisons"] == sub.height
+    assert t["conversations"] == sub["conversation_id"].n_unique()
+    assert t["annotators"] == sub["annotator_id"].n_unique()
+    assert t["prompts"] == sub["prompt_hash"].n_unique()
+    assert t["with_feedback"] == sub["feedback"].is_not_null().sum()
+    assert t["feedback_share"] == pytest.approx(sub["feedback"].is_not_null().mean())
+
+
+def test_a_filter_changes_the_figures(con):
+    assert overview.totals(con, INDIA)["comparisons"] < overview.totals(con, Filters())["comparisons"]
+    by = overview.by_country_language(con, INDIA)
+    assert by["country"].unique().to_list() == ["India"]
+
+
+def test_empty_selection_is_not_an_error(con):
+    none = Filters(countries=("Atlantis",))
+    t = overview.totals(con, none)
+    assert t["comparisons"] == 0 and math.isnan(t["feedback_share"])
+    assert overview.position_bias(con, none).is_empty()
+    frame, total = browse.search_conversations(con, none, "", 1)
+    assert frame.is_empty() and total == 0
+
+
+def test_breakdowns_add_up(con, facts):
+    f = FR_IT_TURN1
+    total = overview.totals(con, f)
+    by = overview.by_country_language(con, f)
+    assert by["comparisons"].sum() == total["comparisons"]
+    demo = overview.demographics(con, f)
+    for dim, sub in demo.group_by("dimension"):
+        assert sub["annotators"].sum() == total["annotators"], dim
+        assert sub["share"].sum() == pytest.approx(1.0)
+    per_ann = overview.conversations_per_annotator(con, f)
+    assert per_ann.height == total["annotators"]
+    assert per_ann["conversations"].sum() == total["conversations"]  # one annotator per conversation
+    turns = overview.turns_per_conversation(con, Filters())
+    assert turns["conversations"].sum() == overview.totals(con, Filters())["conversations"]
+    assert (turns["turns"] * turns["conversations"]).sum() == facts.height
+
+
+def test_feedback_share_matches_polars(con, facts):
+    fb = overview.feedback_share(con, Filters())
+    expected = (
+        facts.group_by("country", "turn").agg(share=pl.col("feedback").is_not_null().mean()).sort("country", "turn")
+    )
+    got = fb.select("country", "turn", "share").sort("country", "turn")
+    assert got["share"].to_list() == pytest.approx(expected["share"].to_list())
+
+
+def test_position_bias(con, facts):
+    pb = overview.position_bias(con, Filters())
+    overall = pb.filter(pl.col("country") == "All countries")
+    assert overall["chosen"].to_list() == ["a", "b", "c", "d"]
+    assert overall["n"].sum() == facts.height
+    assert overall["share"].sum() == pytest.approx(1.0)
+    india = pb.filter(pl.col("country") == "India")
+    expected = facts.filter(pl.col("country") == "India").group_by("chosen").len().sort("chosen")
+    assert india["n"].to_list() == expected["len"].to_list()
+    assert pb["country"][0] == "All countries"
+
+
+# ---- browse -----------------------------------------------------------------------------------------------------
+def test_search_is_a_case_insensitive_text_match_over_all_turns(con, facts):
+    prompts = con.sql("SELECT prompt_hash, text FROM prompts").pl()
+    word = "boss"
+    hashes = prompts.filter(pl.col("text").str.to_lowercase().str.contains(word, literal=True))["prompt_hash"]
+    expected = facts.filter(pl.col("prompt_hash").is_in(hashes.implode()))["conversation_id"].n_unique()
+    assert expected > 0
+    frame, total = browse.search_conversations(con, Filters(), "BoSs", page=1, page_size=500)
+    assert total == expected == frame.height
+    assert browse.count_conversations(con, Filters(), "boss") == expected
+
+
+def test_search_handles_hindi_and_wildcards_literally(con):
+    hindi = con.sql("SELECT text FROM prompts WHERE text SIMILAR TO '.*[\u0900-\u097f].*' LIMIT 1").fetchall()
+    assert hindi, "the demo should hold Hindi prompts"
+    word = hindi[0][0].split()[0]
+    _, total = browse.search_conversations(con, Filters(), word)
+    assert total > 0
+    # '%' and '_' are literal characters, not wildcards; quotes are data, not SQL.
+    assert browse.search_conversations(con, Filters(), "%")[1] == browse.count_conversations(con, Filters(), "%")
+    assert browse.count_conversations(con, Filters(), "%") < browse.count_conversations(con, Filters(), "")
+    assert browse.count_conversations(con, Filters(), "'; DROP TABLE prompts; --") == 0
+    assert con.sql("SELECT count(*) FROM prompts").fetchall()[0][0] > 0
+
+
+def test_paging(con):
+    total = browse.count_conversations(con, INDIA)
+    p1, t1 = browse.search_conversations(con, INDIA, "", page=1, page_size=10)
+    p2, _ = browse.search_conversations(con, INDIA, "", page=2, page_size=10)
+    assert t1 == total and p1.height == 10 and p2.height == 10
+    assert set(p1["conversation_id"]).isdisjoint(set(p2["conversation_id"]))
+    assert p1["conversation_id"].to_list() == sorted(p1["conversation_id"].to_list())
+    assert set(p1["country"]) == {"India"}
+    last = browse.page_count(total, 10)
+    tail, _ = browse.search_conversations(con, INDIA, "", page=last, page_size=10)
+    assert 1 <= tail.height <= 10
+    past, t_past = browse.search_conversations(con, INDIA, "", page=last + 5, page_size=10)
+    assert past.is_empty() and t_past == total
+    assert browse.page_count(0) == 1 and browse.page_count(26, 25) == 2
+
+
+def test_conversation_reader(con, facts):
+    cid = facts.group_by("conversation_id").len().filter(pl.col("len") >= 3)["conversation_id"].sort()[0]
+    conv = browse.conversation(con, cid)
+    assert conv is not None
+    turns = conv["turns"]
+    assert turns["turn"].to_list() == sorted(turns["turn"].to_list())
+    raw = facts.filter(pl.col("conversation_id") == cid).sort("turn")
+    assert turns["chosen"].to_list() == raw["chosen"].to_list()
+    assert conv["info"]["country"] == raw["country"][0]
+    assert browse.conversation(con, "no-such-conversation") is None
+
+
+def test_reader_strips_end_of_text_tokens(con):
+    row = con.sql(
+        "SELECT c.conversation_id FROM comparisons c JOIN candidates t "
+        "ON t.text_hash IN (c.a_hash, c.b_hash, c.c_hash, c.d_hash) WHERE t.text LIKE '%<|%|>%' LIMIT 1"
+    ).fetchall()
+    if not row:
+        pytest.skip("this demo has no candidate with a special token")
+    conv = browse.conversation(con, row[0][0])
+    for letter in "abcd":
+        assert not conv["turns"][letter].str.contains("<|", literal=True).any()
+
+
+# ---- agreement --------------------------------------------------------------------------------------------------
+def test_agreement_choices_keep_prompts_over_the_threshold(con, facts):
+    threshold = 4  # the 600-conversation demo has no prompt with 10 annotators; the full demo has hundreds
+    ch = agreement_queries.agreement_choices(con, Filters(), threshold)
+    assert ch.height > 0
+    per_prompt = facts.group_by("prompt_hash").agg(n_ann=pl.col("annotator_id").n_unique(), n=pl.len())
+    keep = per_prompt.filter(pl.col("n_ann") >= threshold)
+    assert set(ch["prompt_hash"].unique()) == set(keep["prompt_hash"])
+    assert ch["n"].sum() == keep["n"].sum()
+    assert agreement_queries.agreement_choices(con, INDIA, threshold)["country"].unique().to_list() in (["India"], [])
+
+
+def test_agreement_views_and_prompt_detail(con, facts):
+    views = agreement_queries.agreement_views(con, Filters(), 4, "divided", min_per_country=1)
+    table = views["table"]
+    assert table.height > 0
+    jsd = table["jsd_mean"].to_list()
+    non_null = [v for v in jsd if v is not None]
+    assert non_null == sorted(non_null, reverse=True)
+    assert all(v is None for v in jsd[len(non_null) :])  # prompts with one country last
+    assert (table["n_annotators"] >= 4).all()
+    assert len(non_null) > 0
+    assert set(views["pairs"]["c1"]) <= set(overview.filter_options(con)["countries"])
+    contested = agreement_queries.agreement_table(con, Filters(), 4, "contested")
+    assert contested["entropy_bits"].to_list() == sorted(contested["entropy_bits"].to_list(), reverse=True)
+
+    ph = table["prompt_hash"][0]
+    cands = agreement_queries.prompt_candidates(con, Filters(), ph)
+    sub = facts.filter(pl.col("prompt_hash") == ph)
+    assert cands["shown"].sum() == 4 * sub.height
+    assert cands["chosen"].sum() == sub.height
+    assert cands["All countries"].sum() == pytest.approx(1.0)
+    for country in sub["country"].unique():
+        assert cands[country].sum() == pytest.approx(1.0)
+    totals = agreement_queries.prompt_country_totals(con, Filters(), ph)
+    assert totals["choices"].sum() == sub.height
+    assert agreement_queries.prompt_text(con, ph)
+    assert agreement_queries.prompt_text(con, "nope") is None

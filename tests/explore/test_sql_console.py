@@ -1,0 +1,282 @@
+"""The read-only SQL console: every refused kind of statement, a slow query interrupted, the database unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from analysis.cli import sql as sql_cli
+from analysis.explore import sql_console
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def console_db(demo_db, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("console") / "demo.duckdb"
+    shutil.copy(demo_db, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def console(console_db):
+    con = sql_console.open_console(console_db)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def outside_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("outside") / "secret.csv"
+    path.write_text("a,b\n1,2\n")
+    return path
+
+
+def _refused_queries(outside: Path) -> dict[str, str]:
+    f = str(outside)
+    return {
+        # writes
+        "insert": "INSERT INTO meta VALUES ('x', 'y')",
+        "update": "UPDATE meta SET value = 'false' WHERE key = 'synthetic'",
+        "delete": "DELETE FROM comparisons",
+        "truncate": "TRUNCATE comparisons",
+        "create": "CREATE TABLE x AS SELECT 1",
+        "create_temp": "CREATE TEMP TABLE x AS SELECT 1",
+        "create_view": "CREATE VIEW v AS SELECT 1",
+        "create_macro": "CREATE MACRO m(a) AS a + 1",
+        "create_secret": "CREATE SECRET (TYPE s3, KEY_ID 'k', SECRET 's')",
+        "drop": "DROP TABLE comparisons",
+        "alter": "ALTER TABLE meta ADD COLUMN z INTEGER",
+        "merge": "MERGE INTO meta USING (SELECT 'k' AS key) s ON meta.key = s.key WHEN MATCHED THEN DELETE",
+        "cte_insert": "WITH x AS (INSERT INTO meta VALUES ('a', 'b') RETURNING *) SELECT * FROM x",
+        "vacuum": "VACUUM",
+        "checkpoint": "CHECKPOINT",
+        "begin": "BEGIN TRANSACTION",
+        "prepare": "PREPARE p AS SELECT 1",
+        # other databases
+        "attach": f"ATTACH '{outside.parent / 'other.duckdb'}' AS other",
+        "attach_memory": "ATTACH ':memory:' AS scratch",
+        "detach": "DETACH explorer",
+        # files
+        "copy_to": f"COPY comparisons TO '{outside.parent / 'out.csv'}'",
+        "copy_from": f"COPY meta FROM '{f}'",
+        "copy_query": f"COPY (SELECT 1) TO '{outside.parent / 'q.parquet'}' (FORMAT parquet)",
+        "export": f"EXPORT DATABASE '{outside.parent / 'exp'}'",
+        "import": f"IMPORT DATABASE '{outside.parent / 'exp'}'",
+        # extensions
+        "install": "INSTALL httpfs",
+        "force_install": "FORCE INSTALL httpfs",
+        "load": "LOAD httpfs",
+        "update_extensions": "UPDATE EXTENSIONS",
+        # settings
+        "set": "SET threads = 1",
+        "set_external": "SET enable_external_access = true",
+        "set_lock": "SET lock_configuration = false",
+        "reset": "RESET memory_limit",
+        "pragma_set": "PRAGMA threads = 1",
+        "pragma_enable": "PRAGMA enable_profiling",
+        "set_variable": "SET VARIABLE x = 1",
+        "use": "USE memory",
+        "call": "CALL pragma_version()",
+        # functions that read files or URLs
+        "read_csv": f"SELECT * FROM read_csv('{f}')",
+        "read_csv_auto": f"SELECT * FROM read_csv_auto('{f}')",
+        "read_parquet": f"SELECT * FROM read_parquet('{outside.parent / 'x.parquet'}')",
+        "parquet_scan": "SELECT * FROM parquet_scan('x.parquet')",
+        "read_json": "SELECT * FROM read_json('x.json')",
+        "read_json_auto": "SELECT * FROM read_json_auto('x.json')",
+        "read_ndjson": "SELECT * FROM read_ndjson_objects('x.json')",
+        "read_text": "SELECT * FROM read_text('/etc/passwd')",
+        "read_blob": "SELECT * FROM read_blob('/etc/passwd')",
+        "glob": "SELECT * FROM glob('/*')",
+        "sniff_csv": f"SELECT * FROM sniff_csv('{f}')",
+        "file_literal": f"SELECT * FROM '{f}'",
+        "file_literal_quoted_ident": 'SELECT * FROM "data.parquet"',
+        "url_literal": "SELECT * FROM 'https://example.com/x.csv'",
+        "http_read": "SELECT * FROM read_csv('https://example.com/x.csv')",
+        "s3": "SELECT * FROM read_parquet('s3://bucket/x.parquet')",
+        "file_in_subquery": f"SELECT count(*) FROM comparisons WHERE turn IN (SELECT a FROM read_csv('{f}'))",
+        "file_in_cte": f"WITH x AS (SELECT * FROM read_csv('{f}')) SELECT * FROM x",
+        "file_in_union": f"SELECT 'a' UNION ALL SELECT * FROM read_text('{f}')",
+        "explain_file": f"EXPLAIN SELECT * FROM read_csv('{f}')",
+        "dynamic_sql": "SELECT * FROM query('SELECT 1')",
+        # several statements
+        "two_statements": "SELECT 1; DROP TABLE comparisons",
+        "two_selects": "SELECT 1; SELECT 2",
+        # nothing
+        "empty": "   ",
+        "comment_only": "-- nothing here",
+    }
+
+
+def test_every_refused_kind_is_refused_and_the_database_is_unchanged(console, console_db, outside_file):
+    before = _sha256(console_db)
+    queries = _refused_queries(outside_file)
+    outcomes = {}
+    for name, sql in queries.items():
+        result = sql_console.run_query(console, sql, timeout_s=5)
+        outcomes[name] = (result.status, result.message)
+        assert result.status == "refused", f"{name}: {sql!r} was not refused: {result.status} {result.message}"
+        assert result.message, name
+        assert result.frame.is_empty()
+    # Messages say why.
+    assert "read-only" in outcomes["insert"][1]
+    assert "files" in outcomes["read_csv"][1]
+    assert "exactly one statement" in outcomes["two_statements"][1]
+    assert "settings" in outcomes["set"][1]
+    assert "ATTACH" in outcomes["attach"][1]
+    assert "extensions" in outcomes["install"][1]
+    assert "file scan" in outcomes["file_literal"][1]
+    # Nothing outside was written, and the database file is byte-for-byte the same.
+    for leftover in ("out.csv", "q.parquet", "exp", "other.duckdb"):
+        assert not (outside_file.parent / leftover).exists(), leftover
+    assert _sha256(console_db) == before
+    # The console still works afterwards.
+    ok = sql_console.run_query(console, "SELECT count(*) AS n FROM comparisons")
+    assert ok.status == "ok" and ok.frame["n"][0] > 0
+
+
+def test_the_locked_instance_refuses_even_without_the_parser(console, console_db, outside_file):
+    """Layer 2 on its own: statements sent straight to the console connection, skipping check_query."""
+    cur = console.cursor()
+    cur.execute(f"USE {sql_console.CATALOG}")
+    with pytest.raises(duckdb.PermissionException):
+        cur.execute(f"SELECT * FROM read_csv('{outside_file}')").fetchall()
+    with pytest.raises(duckdb.PermissionException):
+        cur.execute(f"SELECT * FROM '{outside_file}'").fetchall()
+    with pytest.raises(duckdb.PermissionException):
+        cur.execute(f"COPY comparisons TO '{outside_file.parent / 'direct.csv'}'")
+    with pytest.raises(duckdb.Error):
+        cur.execute("LOAD httpfs")
+    with pytest.raises(duckdb.Error, match="locked"):
+        cur.execute("SET enable_external_access = true")
+    with pytest.raises(duckdb.Error, match="read-only"):
+        cur.execute("CREATE TABLE explorer.main.x AS SELECT 1")
+    with pytest.raises(duckdb.Error, match="read-only"):
+        cur.execute("DELETE FROM comparisons")
+    with pytest.raises(duckdb.Error):
+        cur.execute(f"ATTACH '{outside_file.parent / 'direct.duckdb'}' AS d")
+    cur.close()
+    assert not (outside_file.parent / "direct.csv").exists()
+    assert not (outside_file.parent / "direct.duckdb").exists()
+
+
+def test_a_slow_query_is_interrupted_and_reported(console, console_db):
+    before = _sha256(console_db)
+    started = time.perf_counter()
+    result = sql_console.run_query(
+        console,
+        "SELECT count(*) FROM comparisons a, comparisons b, comparisons c "
+        "WHERE a.chosen_hash || b.chosen_hash < c.prompt_hash",
+        timeout_s=1.0,
+    )
+    elapsed = time.perf_counter() - started
+    assert result.status == "timeout", (result.status, result.message)
+    assert "time limit" in result.message
+    assert elapsed < 30  # interrupted, not run to completion (that would take hours)
+    # A huge cross join that streams rows is interrupted too.
+    result = sql_console.run_query(
+        console, "SELECT a.range * b.range AS x FROM range(100000000) a, range(100000000) b ORDER BY x DESC", 1000, 1.0
+    )
+    assert result.status == "timeout"
+    # The connection is usable afterwards and nothing changed.
+    assert sql_console.run_query(console, "SELECT 42 AS x").frame["x"][0] == 42
+    assert _sha256(console_db) == before
+
+
+def test_results_are_capped_with_a_note(console):
+    result = sql_console.run_query(console, "SELECT * FROM comparisons", row_limit=50)
+    assert result.status == "ok"
+    assert result.frame.height == 50 and result.truncated
+    assert "first 50 rows" in result.message
+    small = sql_console.run_query(console, "SELECT * FROM comparisons LIMIT 7", row_limit=50)
+    assert small.frame.height == 7 and not small.truncated and small.message == ""
+    big = sql_console.run_query(console, "SELECT * FROM range(1000000)", row_limit=25_000)
+    assert big.frame.height == 25_000 and big.truncated
+
+
+def test_read_only_queries_of_every_allowed_kind_run(console):
+    allowed = [
+        "SELECT 1 AS one",
+        "FROM comparisons LIMIT 3",
+        "SHOW TABLES",
+        "DESCRIBE comparisons",
+        "SUMMARIZE prompts",
+        "VALUES (1), (2)",
+        "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 5) SELECT * FROM r",
+        "PIVOT comparisons ON chosen IN ('a', 'b', 'c', 'd') USING count(*) GROUP BY turn",
+        "EXPLAIN SELECT count(*) FROM comparisons",
+        "PRAGMA table_info('prompts')",
+        "PRAGMA version",
+        "SELECT 1, 1",  # repeated column names
+        "SELECT * FROM comparison_facts WHERE country = 'India' LIMIT 5;",
+    ] + list(sql_console.EXAMPLES.values())
+    for sql in allowed:
+        result = sql_console.run_query(console, sql)
+        assert result.status == "ok", (sql, result.message)
+    assert sql_console.run_query(console, "SHOW TABLES").frame.height >= 7
+
+
+def test_errors_are_reported_not_raised(console):
+    result = sql_console.run_query(console, "SELECT no_such_column FROM comparisons")
+    assert result.status == "error" and "no_such_column" in result.message
+    result = sql_console.run_query(console, "SELEC 1")
+    assert result.status == "refused" and "parse" in result.message
+
+
+def test_missing_database_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="python -m analysis demo"):
+        sql_console.open_console(tmp_path / "nope.duckdb")
+
+
+def test_cli(console_db):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    sql_cli.configure(parser)
+    args = parser.parse_args(["SELECT count(*) AS n FROM conversations", "--db", str(console_db), "--format", "csv"])
+    assert sql_cli.run(args) == 0
+    args = parser.parse_args(["DROP TABLE conversations", "--db", str(console_db)])
+    assert sql_cli.run(args) == 3
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys; from analysis.cli import sql as sql_cli; import argparse;"
+         "p = argparse.ArgumentParser(); sql_cli.configure(p); sys.exit(sql_cli.run(p.parse_args(sys.argv[1:])))",
+         "SELECT count(*) AS n FROM conversations", "--db", str(console_db), "--format", "csv"],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == "n" and int(out.stdout.splitlines()[1]) > 0
+
+
+def test_any_result_type_comes_back_and_downloads(console):
+    """Types Polars or CSV cannot hold directly (INTERVAL, MAP, UNION, variants) are shown and written as text."""
+    import io
+
+    import polars as pl
+
+    from ui.widgets import csv_bytes, parquet_bytes
+
+    for sql in (
+        "SELECT 1::HUGEINT AS h, INTERVAL 1 DAY AS i, [1, 2] AS l, {'a': 1} AS s, map([1], [2]) AS m, "
+        "union_value(k := 1) AS u, gen_random_uuid() AS g, 'a'::VARCHAR::ENUM('a', 'b') AS e, DATE '2020-01-01' AS d",
+        "SELECT * FROM duckdb_settings()",
+    ):
+        result = sql_console.run_query(console, sql)
+        assert result.status == "ok", result.message
+        csv = csv_bytes(result.frame).decode("utf-8")
+        assert csv.splitlines()[0].split(",")[0] in ("h", "name")
+        back = pl.read_parquet(io.BytesIO(parquet_bytes(result.frame)))
+        assert back.shape == result.frame.shape
+    row = sql_console.run_query(console, "SELECT INTERVAL 1 DAY AS i").frame
+    assert "1" in str(row["i"][0])

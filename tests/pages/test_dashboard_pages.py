@@ -1,0 +1,314 @@
+"""AppTest for the app shell and the dashboard pages (overview, browse, agreement, SQL console) on the demo database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+PAGES = ["pages/overview.py", "pages/browse.py", "pages/agreement.py", "pages/sql_console.py"]
+TIMEOUT = 60
+_PREFIX = {
+    "pages/overview.py": "ov_",
+    "pages/browse.py": "br_",
+    "pages/agreement.py": "ag_",
+    "pages/sql_console.py": "sql_",
+}
+
+
+@pytest.fixture(autouse=True)
+def _navigation_mode(monkeypatch):
+    """AppTest resets PagesManager.uses_pages_directory before every run, so with a pages/ folder beside app.py its
+    reruns execute the page file alone (the old multipage mode) and drop app.py's sidebar. The real server sets the
+    flag to False for good once st.navigation is called; do the same here."""
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture
+def app(demo_db, monkeypatch):
+    monkeypatch.setenv("CAE_DB", str(demo_db))
+
+    def make(page: str | None = None, **params: str) -> AppTest:
+        """A session opened from a link: the filters (and, for the landing page, its state) in the first URL;
+        another page's own state is in the URL when that page opens (AppTest always lands on the default page)."""
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        own = {k: v for k, v in params.items() if page and k.startswith(_PREFIX[page])}
+        for key, value in params.items():
+            if key not in own:
+                at.query_params[key] = value
+        at.run()
+        if page:
+            for key, value in own.items():
+                at.query_params[key] = value
+            at.switch_page(page).run()
+        assert not at.exception, [e.message for e in at.exception]
+        return at
+
+    return make
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [s.value for s in at.subheader] + [c.value for c in at.caption]
+    parts += [w.value for w in at.warning] + [e.value for e in at.error] + [i.value for i in at.info]
+    return "\n".join(str(p) for p in parts)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# ---- the shell --------------------------------------------------------------------------------------------------
+def test_every_page_renders_without_exception(app):
+    at = app()
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.message for e in at.exception])
+        assert at.title, page
+
+
+def test_sidebar_labels_the_synthetic_demo_with_counts(app, demo_db):
+    at = app()
+    side = "\n".join(w.value for w in at.sidebar.warning) + "\n".join(c.value for c in at.sidebar.caption)
+    assert "SYNTHETIC" in side
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        n_conv = con.sql("SELECT count(*) FROM conversations").fetchall()[0][0]
+    assert f"{n_conv:,} conversations" in side
+    for key in ("f_country", "f_lang", "f_age", "f_gender", "f_edu", "f_pol"):
+        assert at.sidebar.multiselect(key=key).options, key
+    assert at.sidebar.toggle(key="f_pregen") is not None
+    assert at.sidebar.selectbox(key="f_balanced").options == [
+        "All conversations",
+        "Balanced subset",
+        "Balanced subset (10)",
+    ]
+
+
+def test_filters_round_trip_through_the_url_and_survive_page_changes(app):
+    at = app()
+    at.sidebar.multiselect(key="f_country").select("India").select("Brazil")
+    at.sidebar.toggle(key="f_pregen").set_value(True)
+    at.sidebar.selectbox(key="f_balanced").set_value("balanced")
+    at.run()
+    params = dict(at.query_params)
+    assert params["country"] == "India|Brazil" or params["country"] == "Brazil|India"
+    assert params["pregen"] == "1" and params["balanced"] == "balanced"
+    before = _metrics(at)
+    at.switch_page("pages/agreement.py").run()
+    assert dict(at.query_params)["country"] == params["country"]
+    assert at.sidebar.multiselect(key="f_country").value == at.sidebar.multiselect(key="f_country").value
+    at.switch_page("pages/overview.py").run()
+    assert set(at.sidebar.multiselect(key="f_country").value) == {"India", "Brazil"}
+    assert _metrics(at) == before
+    # A fresh session opened from the link shows the same view.
+    again = app(**params)
+    assert set(again.sidebar.multiselect(key="f_country").value) == {"India", "Brazil"}
+    assert again.sidebar.toggle(key="f_pregen").value is True
+    assert _metrics(again) == before
+
+
+def test_unknown_filter_values_in_a_link_are_reported_not_fatal(app):
+    at = app(country="Atlantis|India")
+    assert at.sidebar.multiselect(key="f_country").value == ["India"]
+    assert any("Atlantis" in i.value for i in at.sidebar.info)
+
+
+def test_missing_and_corrupt_database_say_what_to_run(monkeypatch, tmp_path):
+    monkeypatch.setenv("CAE_DB", str(tmp_path / "absent.duckdb"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("python -m analysis demo" in e.value for e in at.error)
+    bad = tmp_path / "corrupt.duckdb"
+    bad.write_bytes(b"this is not a duckdb file" * 100)
+    monkeypatch.setenv("CAE_DB", str(bad))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("python -m analysis" in e.value for e in at.error)
+
+
+# ---- overview ---------------------------------------------------------------------------------------------------
+def test_overview_figures_follow_the_filters(app):
+    at = app()
+    all_ = _metrics(at)
+    assert int(all_["Comparisons"].replace(",", "")) > 0
+    assert len(at.caption) >= 6  # reading aids under the charts
+    at.sidebar.multiselect(key="f_country").select("India").run()
+    india = _metrics(at)
+    assert int(india["Comparisons"].replace(",", "")) < int(all_["Comparisons"].replace(",", ""))
+    assert india["Annotators"] != all_["Annotators"]
+    at.sidebar.pills(key="f_turn").set_value(["1"]).run()
+    assert _metrics(at)["Comparisons"] != india["Comparisons"]
+    assert dict(at.query_params)["turn"] == "1"
+
+
+def test_overview_measure_lives_in_the_url(app):
+    at = app(ov_measure="annotators")
+    assert at.segmented_control(key="ov_measure").value == "annotators"
+    at.segmented_control(key="ov_measure").set_value("conversations").run()
+    assert dict(at.query_params)["ov_measure"] == "conversations"
+    at.switch_page("pages/browse.py").run()
+    assert "ov_measure" not in dict(at.query_params)  # another page's state leaves the link
+
+
+def test_overview_tables_can_be_downloaded(app):
+    at = app()
+    assert len(at.dataframe) >= 5
+    assert len(at.get("download_button")) >= 2 * len(at.dataframe)
+
+
+# ---- browse -----------------------------------------------------------------------------------------------------
+def test_browse_search_page_and_reader(app, demo_db):
+    at = app("pages/browse.py")
+    heading = at.subheader[0].value
+    total = int(heading.split()[0].replace(",", ""))
+    assert total > 0
+    at.text_input(key="br_q").input("boss").run()
+    assert not at.exception
+    assert int(at.subheader[0].value.split()[0].replace(",", "")) < total
+    assert dict(at.query_params)["br_q"] == "boss"
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        cid, n_turns = con.sql(
+            "SELECT conversation_id, count(*) FROM comparisons GROUP BY 1 HAVING count(*) = 4 ORDER BY 1 LIMIT 1"
+        ).fetchall()[0]
+        hindi = con.sql(
+            "SELECT conversation_id FROM conversations WHERE assigned_lang = 'hi' ORDER BY 1 LIMIT 1"
+        ).fetchall()[0][0]
+    reader = app("pages/browse.py", br_conv=cid)
+    text = _text(reader)
+    assert f"Conversation `{cid}`" in text
+    assert text.count("✔ chosen") == n_turns
+    assert "Annotator" in text and "Country" in text
+    reader.button(key="br_close").click().run()
+    assert "br_conv" not in dict(reader.query_params)
+    hi = app("pages/browse.py", br_conv=hindi)
+    assert any("\u0900" <= ch <= "\u097f" for ch in _text(hi))  # Devanagari reaches the page as text
+    missing = app("pages/browse.py", br_conv="no-such-id")
+    assert any("No conversation" in e.value for e in missing.error)
+
+
+def test_browse_filter_changes_the_list_and_paging_is_in_the_url(app):
+    at = app("pages/browse.py")
+    total = at.subheader[0].value
+    at.sidebar.multiselect(key="f_country").select("France").run()
+    assert at.subheader[0].value != total
+    paged = app("pages/browse.py", br_page="2")
+    assert "Page 2 of" in _text(paged)
+    assert dict(paged.query_params)["br_page"] == "2"
+
+
+# ---- agreement --------------------------------------------------------------------------------------------------
+def test_agreement_threshold_sort_and_prompt_detail(app, demo_db):
+    at = app("pages/agreement.py")  # default threshold 10: the small demo has no such prompt
+    assert any("No prompt is answered by 10" in w.value for w in at.warning)
+    at.number_input(key="ag_min").set_value(4).run()
+    assert not at.exception
+    m4 = _metrics(at)
+    assert int(m4["Prompts"]) > 0
+    assert dict(at.query_params)["ag_min"] == "4"
+    at.selectbox(key="ag_sort").set_value("divided").run()
+    assert dict(at.query_params)["ag_sort"] == "divided"
+    at.sidebar.multiselect(key="f_country").select("India").select("Brazil").run()
+    assert _metrics(at)["Prompts"] != m4["Prompts"]
+    # Click-through by link: the prompt's text, its candidates with per-country shares.
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        ph, text = con.sql(
+            "SELECT prompt_hash, text FROM prompts WHERE n_annotators >= 4 ORDER BY n_annotators DESC LIMIT 1"
+        ).fetchall()[0]
+    detail = app("pages/agreement.py", ag_min="4", ag_prompt=ph)
+    assert "The prompt" in _text(detail)
+    cands = [df.value for df in detail.dataframe if "chosen_when_shown" in df.value.columns]
+    assert cands and "All countries" in cands[0].columns
+    assert dict(detail.query_params)["ag_prompt"] == ph
+    detail.button(key="ag_close").click().run()
+    assert "ag_prompt" not in dict(detail.query_params)
+
+
+# ---- SQL console ------------------------------------------------------------------------------------------------
+def test_sql_console_runs_refuses_and_keeps_the_database(app, demo_db):
+    before = _sha(demo_db)
+    at = app("pages/sql_console.py")
+    assert at.dataframe and at.dataframe[0].value.shape[0] > 0  # the example runs on open
+    at.text_area(key="sql_q").input("SELECT count(*) AS n FROM comparisons").run()
+    at.button(key="sql_run_btn").click().run()
+    assert at.dataframe[0].value["n"][0] > 0
+    assert "count(*)" in dict(at.query_params)["sql_q"]
+    for sql in ("DROP TABLE comparisons", "SELECT * FROM read_csv('/etc/passwd')", "ATTACH ':memory:' AS x",
+                "SET threads = 1", "COPY comparisons TO '/tmp/x.csv'", "INSTALL httpfs", "SELECT 1; SELECT 2"):  # fmt: skip
+        at.text_area(key="sql_q").input(sql).run()
+        at.button(key="sql_run_btn").click().run()
+        assert not at.exception
+        assert any("Refused" in e.value or "refused" in e.value for e in at.error), sql
+    at.text_area(key="sql_q").input("SELECT * FROM comparisons").run()
+    at.selectbox(key="sql_limit").set_value(100).run()
+    at.button(key="sql_run_btn").click().run()
+    assert at.dataframe[0].value.shape[0] == 100
+    assert any("first 100 rows" in w.value for w in at.warning)
+    assert len(at.get("download_button")) >= 2
+    shared = app("pages/sql_console.py", sql_q="SELECT 41 + 1 AS answer")
+    assert shared.dataframe[0].value["answer"][0] == 42
+    assert _sha(demo_db) == before
+
+
+# ---- no heavy imports -------------------------------------------------------------------------------------------
+def test_pages_never_import_torch_sentence_transformers_or_umap(demo_db):
+    script = f"""
+import json, sys
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+original = PagesManager.__init__
+def init(self, *a, **k):
+    original(self, *a, **k)
+    PagesManager.uses_pages_directory = False
+PagesManager.__init__ = init
+at = AppTest.from_file({APP!r}, default_timeout={TIMEOUT})
+at.run()
+errors = []
+for page, params in [("pages/overview.py", {{}}), ("pages/browse.py", {{}}), ("pages/agreement.py", {{}}),
+                     ("pages/sql_console.py", {{}})]:
+    at.switch_page(page).run()
+    errors += [e.message for e in at.exception]
+at.sidebar.multiselect(key="f_country").select("India").run()
+errors += [e.message for e in at.exception]
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "sentence_transformers", "umap"))
+print(json.dumps({{"heavy": heavy, "errors": errors}}))
+"""
+    env = {**__import__("os").environ, "CAE_DB": str(demo_db)}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env=env,
+                         timeout=300)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["errors"] == []
+    assert result["heavy"] == []
+
+
+def test_first_run_builds_the_demo_under_a_status(monkeypatch, tmp_path):
+    from analysis import store
+
+    target = tmp_path / "data" / "demo.duckdb"
+    monkeypatch.delenv("CAE_DB", raising=False)
+    monkeypatch.setattr(store, "DEMO_DB", target)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert target.exists()
+    assert any("Demo database ready" in s.label for s in at.status)
+    assert int(_metrics(at)["Comparisons"].replace(",", "")) > 0
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # built once: no status the second time
+    assert not again.status and not again.exception

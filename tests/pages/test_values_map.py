@@ -1,0 +1,212 @@
+"""The Values map page, run headless with AppTest on a small demo taken through embed, axes score-db and project
+(real model, real DuckDB files, no mocks)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.values_fixtures import scored_demo_db, writable_copy  # noqa: F401  (session fixture)
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "values_map.py")
+pytestmark = pytest.mark.slow
+
+
+def _app(db: Path, monkeypatch, **query) -> AppTest:
+    monkeypatch.setenv("CAE_DB", str(db))
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def _texts(elements) -> str:
+    return " | ".join(str(e.value) for e in elements)
+
+
+def _metric(at: AppTest, label_start: str) -> str:
+    for m in at.metric:
+        if m.label.startswith(label_start):
+            return m.value
+    raise AssertionError(f"no metric {label_start!r}: {[m.label for m in at.metric]}")
+
+
+def _dispersion(at: AppTest):
+    for df in at.dataframe:
+        if "kind" in df.value.columns and "mean_dist" in df.value.columns:
+            return df.value
+    raise AssertionError("the dispersion table is not on the page")
+
+
+def test_page_shows_map_people_llms_dispersion_and_validity(scored_demo_db, monkeypatch):
+    at = _app(scored_demo_db, monkeypatch)
+    assert not at.exception, at.exception
+    assert "Synthetic demo data" in _texts(at.warning)
+    assert [s.value for s in at.subheader][:2] == ["Candidate responses", "People and LLMs"]
+    # the paper's figure sits next to the measured share, labelled as reported
+    assert _metric(at, "Reported in the paper") == "41%"
+    assert _metric(at, "Human choices in the LLM quadrant").endswith("%")
+    # axis validity per language, with the English-only model's warning
+    validity = next(
+        df.value for df in at.dataframe if "language" in df.value.columns and "kind" not in df.value.columns
+    )
+    assert {"English", "Hindi"} <= set(validity["language"])
+    assert "trained on English only" in _texts(at.warning)
+    # dispersion: people of the five countries, and the synthetic LLMs
+    table = _dispersion(at)
+    people = table[table["kind"].str.startswith("people")]
+    assert set(people["group"]) == {"United States", "France", "Italy", "Brazil", "India"}
+    llm_rows = table[table["group"].str.startswith("synthetic-model-")]
+    assert len(llm_rows) == 5
+    # nothing to run: the pipeline is complete
+    assert "python -m analysis" not in _texts(at.info) + _texts(at.error)
+
+
+def test_view_colour_and_frame_come_from_the_url(scored_demo_db, monkeypatch):
+    at = _app(scored_demo_db, monkeypatch, vm_view="UMAP", vm_color="Country", vm_frame="Mean chosen")
+    assert not at.exception, at.exception
+    assert at.segmented_control(key="vm_view").value == "UMAP"
+    assert at.segmented_control(key="vm_color").value == "Country"
+    assert "No UMAP map is stored" not in _texts(at.info)
+    table = _dispersion(at)
+    assert (table["kind"] == "people: mean chosen position").any()
+    at.segmented_control(key="vm_render").set_value("Density").run()
+    assert not at.exception, at.exception
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any('"type":"heatmap"' in s.replace(" ", "") for s in specs)  # binned on the server, not raw points
+
+
+def test_missing_pipeline_names_the_commands_and_loads_no_model(demo_db, monkeypatch):
+    torch_before = "torch" in sys.modules
+    at = _app(demo_db, monkeypatch)
+    assert not at.exception, at.exception
+    shown = _texts(at.code)
+    for cmd in (
+        "python -m analysis embed --db",
+        "python -m analysis axes score-db --db",
+        "python -m analysis project --db",
+    ):
+        assert cmd in shown
+    assert not at.subheader  # nothing drawn from missing data
+    if not torch_before:
+        assert "torch" not in sys.modules
+
+
+def _csv(rows) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["model", "prompt", "response"])
+    w.writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def _llm_rows(db: Path):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT * FROM llm_responses ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+
+
+def test_bad_upload_is_explained_and_loads_nothing(scored_demo_db, tmp_path, monkeypatch):
+    db = writable_copy(scored_demo_db, tmp_path)
+    before = _llm_rows(db)
+    at = _app(db, monkeypatch)
+    at.file_uploader(key="vm_upload").upload(
+        "answers.csv", _csv([["m", "Not a prompt of this dataset", "An answer"]]), "text/csv"
+    )
+    at.run()
+    assert not at.exception, at.exception
+    errors = _texts(at.error)
+    assert "prompt is not one of this dataset's prompts (row 2)" in errors
+    assert "Nothing was loaded" in errors
+    assert not [b for b in at.button if b.key == "vm_load"]
+    assert _llm_rows(db) == before
+
+
+def test_upload_is_loaded_embedded_scored_and_placed(scored_demo_db, tmp_path, monkeypatch):
+    db = writable_copy(scored_demo_db, tmp_path)
+    con = duckdb.connect(str(db), read_only=True)
+    prompts = [r[0] for r in con.execute("SELECT text FROM prompts ORDER BY n_comparisons DESC LIMIT 3").fetchall()]
+    con.close()
+    answers = [
+        ["my-model", prompts[0], "Respect your elders and keep the family traditions; faith should guide this choice."],
+        ["my-model", prompts[1], "Security first: protect what you have and be careful whom you trust."],
+        [
+            "my-model",
+            prompts[2],
+            "Follow what your parents and your religion teach; duty comes before personal wishes.",
+        ],
+    ]
+    at = _app(db, monkeypatch)
+    at.file_uploader(key="vm_upload").upload("mine.csv", _csv(answers), "text/csv")
+    at.run()
+    assert not at.exception, at.exception
+    assert "3 answers pass the checks: my-model (3)" in _texts(at.success)
+    at.button(key="vm_load").click().run()
+    assert not at.exception, at.exception
+    table = _dispersion(at)
+    assert "my-model" in set(table["group"])
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        n_scored = con.execute(
+            "SELECT count(*) FROM llm_responses r JOIN axis_scores s USING (text_hash) WHERE r.model = 'my-model'"
+        ).fetchall()[0][0]
+        synthetic = con.execute("SELECT bool_or(synthetic) FROM llm_responses WHERE model = 'my-model'").fetchall()[0][
+            0
+        ]
+    finally:
+        con.close()
+    assert n_scored >= 3 and synthetic is False
+
+
+def test_editing_anchors_refits_and_rescores_without_reembedding(scored_demo_db, monkeypatch):
+    at = _app(scored_demo_db, monkeypatch)
+    before = _dispersion(at)
+    area = at.text_area(key="vm_anchor_secular_en")
+    # too few statements: a clear error, nothing changes
+    area.set_value("Only one statement.")
+    at.form_submit_button[0].click().run()
+    assert "give at least 3" in _texts(at.error)
+    assert "edited anchors" not in _texts(at.info)
+    # a real edit: keep the first six secular statements in English
+    at = _app(scored_demo_db, monkeypatch)
+    area = at.text_area(key="vm_anchor_secular_en")
+    area.set_value("\n".join(area.value.splitlines()[:6]))
+    at.form_submit_button[0].click().run()
+    assert not at.exception, at.exception
+    assert "your edited anchors" in _texts(at.info)
+    after = _dispersion(at)
+    assert not after[["centroid_x", "centroid_y"]].equals(before[["centroid_x", "centroid_y"]])
+
+
+def test_a_database_without_embeddings_can_be_completed_from_the_page(tmp_path, monkeypatch):
+    """No shell (Streamlit Community Cloud): the page names the commands and offers to run them; after the click
+    the map, the people and the LLMs are there, computed by the same functions as the CLI."""
+    from analysis.pipeline.demo import build_demo
+
+    db = tmp_path / "bare.duckdb"
+    build_demo(db, conversations=60, seed=3)
+    at = _app(db, monkeypatch)
+    assert not at.exception, at.exception
+    assert "python -m analysis embed" in " | ".join(str(c.value) for c in at.code)
+    assert not at.subheader or "Candidate responses" not in [s.value for s in at.subheader]
+    at.button(key="vm_pipeline").click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.subheader][:2] == ["Candidate responses", "People and LLMs"]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        n_cand = con.execute("SELECT count(*) FROM candidates").fetchall()[0][0]
+        n_emb = con.execute("SELECT count(*) FROM embeddings e SEMI JOIN candidates c USING (text_hash)").fetchall()[0][
+            0
+        ]
+        n_proj = con.execute("SELECT count(*) FROM projection_points").fetchall()[0][0]
+    finally:
+        con.close()
+    assert n_emb == n_cand and n_proj >= n_cand
