@@ -29,22 +29,22 @@ browser:
 	elif [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-core >/dev/null; \
 	else echo "Install Debian's browser first: sudo apt-get update && sudo apt-get install -y chromium chromium-driver fonts-noto-core"; exit 1; fi
 
-# The demo database and everything the values map needs; each step reuses what is already stored.
+# The demo database and everything the values map needs (analysis/pipeline/steps.py); each step reuses what is stored.
 demo: setup
 	@[ -f $(DEMO_DB) ] || $(PY) -m analysis demo --db $(DEMO_DB)
-	$(PY) -m analysis embed --db $(DEMO_DB)
-	$(PY) -m analysis project --db $(DEMO_DB)
-	$(PY) -m analysis axes score-db --db $(DEMO_DB)
+	$(PY) -m analysis prepare --db $(DEMO_DB)
 
 app: demo
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
-test: setup-dev
-	$(VENV)/bin/ruff check .
+test: setup-dev lint
 	$(PY) -m pytest -q
 
+# The linter, the formatter (check only) and the import contracts in .importlinter.
 lint: setup-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 test-fast: setup-dev
 	$(PY) -m pytest -q -m "not e2e"

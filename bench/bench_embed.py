@@ -4,7 +4,7 @@
 
 - Database: a fresh copy of a demo database (built under bench/out/ if missing) cut down to ``--texts`` candidate and
   prompt texts (a seeded random sample, so long and short, all five languages).
-- Project path: ``analysis.embeddings.embed_db`` on the fresh copy (reads the texts, sorts by token length, encodes
+- Project path: ``analysis.pipeline.embed.embed_db`` on the fresh copy (reads the texts, sorts by token length, encodes
   batch by batch, writes the vectors to DuckDB).
 - Baseline: ``model.encode(texts, batch_size, normalize_embeddings=True)`` on the same texts in their stored order
   (candidates then prompts as the tables hold them), with the same loaded model and batch size.

@@ -31,7 +31,7 @@ if kind == "baseline":
     con.execute("CHECKPOINT")
     con.close()
 else:
-    from analysis.ingest import ingest
+    from analysis.pipeline.ingest import ingest
     ingest(src, db)
 print(json.dumps({{"seconds": time.perf_counter() - t0,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))

@@ -25,10 +25,11 @@ import sys
 import time
 from pathlib import Path
 
-from analysis.explore import agreement, agreement_queries, browse, overview, sql_console  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from analysis.explore import agreement, agreement_queries, browse, overview, sql_console  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
 DEMO = OUT / "bench_pages_demo.duckdb"
 BIG = OUT / "bench100k.duckdb"

@@ -1,7 +1,7 @@
 """Plotly figures for the overview and agreement pages, built with graph_objects (plotly.express costs ~30-100 ms per
 figure in argument processing; these take a few ms, which keeps a filter change well under half a second).
 
-Each function takes a frame from analysis.queries / analysis.agreement and returns a go.Figure; no Streamlit here.
+Each function takes a frame from analysis.explore (overview, agreement) and returns a go.Figure; no Streamlit here.
 """
 
 from __future__ import annotations

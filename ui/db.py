@@ -9,7 +9,7 @@
   keyed by the database file's identity and the arguments (filters included), so a page rerun with the same
   parameters costs nothing. ``computed(fn, *args)`` does the same for a pure function (no database). These are the
   pages' only caching idiom.
-- ``console()``: the SQL console's separate, locked-down instance (see analysis.sql_console).
+- ``console()``: the SQL console's separate, locked-down instance (see analysis.explore.sql_console).
 - ``close_connection()``: close everything holding the file, so a short-lived writer (e.g. embedding on demand) can
   open it; the next call reopens.
 """

@@ -5,7 +5,7 @@ next (different candidates, different order). Agreement is therefore measured ov
 among all the candidate texts shown for the same prompt, never over letters.
 
 Everything here is a pure function over counts or Polars frames; the SQL that produces the counts is in
-``analysis.queries``. Logarithms are base 2: entropy in bits, Jensen-Shannon divergence in [0, 1].
+``analysis.explore.agreement_queries``. Logarithms are base 2: entropy in bits, Jensen-Shannon divergence in [0, 1].
 """
 
 from __future__ import annotations

@@ -291,6 +291,43 @@ def open_console(db_path: str | Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) 
 
 
 # ---- layer 3: running with limits -------------------------------------------------------------------------------
+def _fetch(cursor: duckdb.DuckDBPyConnection, statement: str, row_limit: int) -> tuple[pl.DataFrame, bool]:
+    """Run the statement and read at most ``row_limit`` rows in batches (never materialising more): (frame, cut)."""
+    cursor.execute(f"USE {CATALOG}")
+    reader = cursor.sql(statement).to_arrow_reader(min(max(row_limit, 1), 10_000) + 1)
+    batches: list[pa.RecordBatch] = []
+    n = 0
+    truncated = False
+    for batch in reader:
+        batches.append(batch)
+        n += batch.num_rows
+        if n > row_limit:
+            truncated = True
+            break
+    table = pa.Table.from_batches(batches, schema=reader.schema)
+    table = table.rename_columns(_unique_names(table.column_names))
+    if truncated:
+        table = table.slice(0, row_limit)
+    return _to_polars(table), truncated
+
+
+def _failure(exc: BaseException, timed_out: bool, timeout_s: float) -> tuple[str, str]:
+    """(status, message) for a query that raised."""
+    if isinstance(exc, duckdb.InterruptException):
+        return "timeout", (
+            f"Interrupted after {timeout_s:g} s: the query ran past the time limit. Add a filter or LIMIT, "
+            "or aggregate before joining."
+        )
+    if isinstance(exc, duckdb.PermissionException):
+        return "refused", (
+            f"Refused by the database: {_first_line(exc)} (the console cannot reach files, URLs or settings)."
+        )
+    if timed_out:
+        return "timeout", f"Interrupted after {timeout_s:g} s: the query ran past the time limit."
+    what = "DuckDB error" if isinstance(exc, duckdb.Error) else "Could not read the result"
+    return "error", f"{what}: {str(exc).strip()}"
+
+
 def run_query(
     con: duckdb.DuckDBPyConnection,
     sql: str,
@@ -320,58 +357,13 @@ def run_query(
     timer.daemon = True
     timer.start()
     try:
-        cursor.execute(f"USE {CATALOG}")
-        reader = cursor.sql(statement).to_arrow_reader(min(max(row_limit, 1), 10_000) + 1)
-        batches: list[pa.RecordBatch] = []
-        n = 0
-        truncated = False
-        for batch in reader:
-            batches.append(batch)
-            n += batch.num_rows
-            if n > row_limit:
-                truncated = True
-                break
-        table = pa.Table.from_batches(batches, schema=reader.schema)
-        table = table.rename_columns(_unique_names(table.column_names))
-        if truncated:
-            table = table.slice(0, row_limit)
-        frame = _to_polars(table)
-        elapsed = time.perf_counter() - started
+        frame, truncated = _fetch(cursor, statement, row_limit)
         note = f"Showing the first {row_limit:,} rows; the result has more." if truncated else ""
-        return ConsoleResult("ok", note, frame, truncated, row_limit, elapsed, statement)
-    except duckdb.InterruptException:
-        return ConsoleResult(
-            "timeout",
-            f"Interrupted after {timeout_s:g} s: the query ran past the time limit. Add a filter or LIMIT, "
-            "or aggregate before joining.",
-            row_limit=row_limit,
-            elapsed_s=time.perf_counter() - started,
-            statement=statement,
-        )
-    except duckdb.PermissionException as exc:
-        return ConsoleResult(
-            "refused",
-            f"Refused by the database: {_first_line(exc)} (the console cannot reach files, URLs or settings).",
-            row_limit=row_limit,
-            elapsed_s=time.perf_counter() - started,
-            statement=statement,
-        )
+        return ConsoleResult("ok", note, frame, truncated, row_limit, time.perf_counter() - started, statement)
     except (duckdb.Error, RuntimeError, ValueError, TypeError, pl.exceptions.PolarsError, pa.ArrowException) as exc:
-        if timed_out.is_set():
-            return ConsoleResult(
-                "timeout",
-                f"Interrupted after {timeout_s:g} s: the query ran past the time limit.",
-                row_limit=row_limit,
-                elapsed_s=time.perf_counter() - started,
-                statement=statement,
-            )
-        return ConsoleResult(
-            "error",
-            f"{'DuckDB error' if isinstance(exc, duckdb.Error) else 'Could not read the result'}: {str(exc).strip()}",
-            row_limit=row_limit,
-            elapsed_s=time.perf_counter() - started,
-            statement=statement,
-        )
+        status, message = _failure(exc, timed_out.is_set(), timeout_s)
+        return ConsoleResult(status, message, row_limit=row_limit, elapsed_s=time.perf_counter() - started,
+                             statement=statement)  # fmt: skip
     finally:
         timer.cancel()
         try:

@@ -17,11 +17,11 @@ Y = schema.AXIS_Y
 
 def load_validity(con: duckdb.DuckDBPyConnection, model: str | None = None) -> pl.DataFrame:
     """Stored leave-one-out anchor accuracy per axis and language (axis, language, accuracy, n) for the model's
-    stored axis scores (analysis.axes.load_axis_validity)."""
+    stored axis scores (analysis.pipeline.axes.load_axis_validity)."""
     return axes.load_axis_validity(con, model)
 
 
-WEAK_ACCURACY = 0.7  # below this, positions in that language are not trusted (= analysis.axes.TRUST_THRESHOLD)
+WEAK_ACCURACY = 0.7  # below this, positions in that language are not trusted (= analysis.pipeline.axes.TRUST_THRESHOLD)
 NOISE_ACCURACY = 0.6  # below this (chance is 0.5), positions in that language are not findings
 AXIS_NAMES = {X: "survival / self-expression", Y: "traditional / secular-rational"}
 

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from analysis import schema, store
-from analysis.lab import diversity
+from analysis.lab import diversity, evaluation
 from analysis.lab.strategies import DEFAULT_MODELS, rng_from
 from analysis.pipeline import axes, models
 
@@ -125,6 +125,41 @@ class PoolUnavailable(RuntimeError):
     """The database lacks what pool selection needs (embeddings, axis scores, enough responses per prompt)."""
 
 
+EMBEDDING_LABELS = {
+    "vendi_embedding": "Vendi score (embeddings, cosine)",
+    "mean_pairwise_distance_embedding": "mean pairwise cosine distance (embeddings)",
+}
+
+
+def _prompt_rows(pool: pl.DataFrame, need: int) -> list[np.ndarray]:
+    """Row numbers of each prompt's responses, for the prompts with at least ``need`` of them (by prompt hash)."""
+    groups = (
+        pool.with_row_index("_row")
+        .group_by("prompt_hash", maintain_order=True)
+        .agg(pl.col("_row"))
+        .filter(pl.col("_row").list.len() >= need)
+        .sort("prompt_hash")
+    )
+    if groups.height == 0:
+        raise PoolUnavailable(
+            f"no prompt has at least {need} responses with an embedding and a position; lower k, or load more "
+            "responses per prompt (python -m analysis llm) and embed and score them"
+        )
+    return [np.asarray(r, dtype=np.int64) for r in groups["_row"].to_list()]
+
+
+def _selection_metrics(method, rows_per_prompt, emb, pos, k, seed, target, threshold) -> dict[str, float]:
+    """One seed of one method: k responses chosen per prompt, the set metrics averaged over prompts."""
+    rng = np.random.default_rng(seed)
+    chosen = np.stack(
+        [rows[select_from_pool(method, emb[rows], pos[rows], k, rng, target)] for rows in rows_per_prompt]
+    )
+    vals = diversity.batch_metrics(pos[chosen], threshold)
+    vals["vendi_embedding"] = float(diversity.vendi_batch(emb[chosen], "cosine").mean())
+    vals["mean_pairwise_distance_embedding"] = float(diversity.mean_pairwise_cosine_distance_batch(emb[chosen]).mean())
+    return vals
+
+
 def evaluate_pool(
     pool,
     embeddings: np.ndarray,
@@ -135,8 +170,8 @@ def evaluate_pool(
     target: tuple[float, float] | None = None,
     min_pool: int | None = None,
     progress=None,
-):
-    """Metrics per selection method on real texts: a polars frame like diversity.evaluate's (strategy = method),
+) -> pl.DataFrame:
+    """Metrics per selection method on real texts: a frame like ``evaluation.evaluate``'s (strategy = method),
     plus ``vendi_embedding`` and ``mean_pairwise_distance_embedding`` rows (cosine, on the text embeddings).
 
     ``pool``: a polars frame with one row per (prompt, response): prompt_hash, text_hash, self_expression,
@@ -148,88 +183,27 @@ def evaluate_pool(
     """
     k = int(k)
     t = diversity.DEFAULT_THRESHOLD if threshold is None else float(threshold)
-    need = max(k + 1, 2 * k if min_pool is None else int(min_pool))
     for m in methods:
         if m not in POOL_METHODS:
             raise ValueError(f"unknown pool method {m!r}: choose from {', '.join(POOL_METHODS)}")
     emb = np.asarray(embeddings, dtype=float)
     if emb.ndim != 2 or emb.shape[0] != pool.height:
         raise ValueError(f"embeddings must have one row per pool row ({pool.height}); got shape {emb.shape}")
-    seed_list = list(range(int(seeds))) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
-    indexed = pool.with_row_index("_row")
-    groups = (
-        indexed.group_by("prompt_hash", maintain_order=True)
-        .agg(pl.col("_row"))
-        .filter(pl.col("_row").list.len() >= need)
-        .sort("prompt_hash")
-    )
-    if groups.height == 0:
-        raise PoolUnavailable(
-            f"no prompt has at least {need} responses with an embedding and a position; lower k, or load more "
-            "responses per prompt (python -m analysis llm) and embed and score them"
-        )
-    pos_all = pool.select(schema.AXIS_X, schema.AXIS_Y).to_numpy().astype(float)
-    rows_per_prompt = [np.asarray(r, dtype=np.int64) for r in groups["_row"].to_list()]
-    metric_names = list(diversity.METRICS) + ["vendi_embedding", "mean_pairwise_distance_embedding"]
-    labels = {
-        **diversity.METRIC_LABELS,
-        "vendi_embedding": "Vendi score (embeddings, cosine)",
-        "mean_pairwise_distance_embedding": "mean pairwise cosine distance (embeddings)",
-    }
-    out = []
-    total, done = len(methods) * len(seed_list), 0
+    seeds_ = evaluation.seed_list(seeds)
+    rows_per_prompt = _prompt_rows(pool, max(k + 1, 2 * k if min_pool is None else int(min_pool)))
+    pos = pool.select(schema.AXIS_X, schema.AXIS_Y).to_numpy().astype(float)
+    labels = {**diversity.METRIC_LABELS, **EMBEDDING_LABELS}
+    out, total, done = [], len(methods) * len(seeds_), 0
     for m in methods:
-        per_seed: dict[str, list[float]] = {name: [] for name in metric_names}
-        for seed in seed_list:
-            rng = np.random.default_rng(seed)
-            chosen = np.stack(
-                [rows[select_from_pool(m, emb[rows], pos_all[rows], k, rng, target)] for rows in rows_per_prompt]
-            )  # (prompts, k) row numbers
-            plane = pos_all[chosen]
-            vals = diversity.batch_metrics(plane, t)
-            vals["vendi_embedding"] = float(diversity.vendi_batch(emb[chosen], "cosine").mean())
-            vals["mean_pairwise_distance_embedding"] = float(
-                diversity.mean_pairwise_cosine_distance_batch(emb[chosen]).mean()
-            )
-            for name in metric_names:
-                per_seed[name].append(vals[name])
+        per_seed: dict[str, list[float]] = {name: [] for name in labels}
+        for seed in seeds_:
+            for name, v in _selection_metrics(m, rows_per_prompt, emb, pos, k, seed, target, t).items():
+                per_seed[name].append(v)
             done += 1
             if progress is not None:
                 progress(done, total)
-        for name in metric_names:
-            v = np.asarray(per_seed[name])
-            lo, hi = diversity.mean_interval(
-                v, lo_bound=diversity.metric_floor(name), hi_bound=diversity.metric_ceiling(name)
-            )
-            out.append(
-                {
-                    "strategy": m,
-                    "metric": name,
-                    "label": labels[name],
-                    "mean": float(v.mean()),
-                    "low": None if np.isnan(lo) else lo,
-                    "high": None if np.isnan(hi) else hi,
-                    "n_seeds": len(seed_list),
-                    "n_prompts": len(rows_per_prompt),
-                    "k": k,
-                    "threshold": t,
-                }
-            )
-    return pl.DataFrame(
-        out,
-        schema={
-            "strategy": pl.String,
-            "metric": pl.String,
-            "label": pl.String,
-            "mean": pl.Float64,
-            "low": pl.Float64,
-            "high": pl.Float64,
-            "n_seeds": pl.Int64,
-            "n_prompts": pl.Int64,
-            "k": pl.Int64,
-            "threshold": pl.Float64,
-        },
-    )
+        out += evaluation.summary_rows(m, per_seed, labels, len(rows_per_prompt), k, t)
+    return pl.DataFrame(out, schema=evaluation.RESULT_SCHEMA)
 
 
 def _pool_rows(con: duckdb.DuckDBPyConnection, source: str) -> pl.DataFrame:

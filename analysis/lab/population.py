@@ -1,6 +1,6 @@
 """Simulated annotator populations on the Inglehart-Welzel value plane, and the choice model they answer with.
 
-The plane is the one of ``analysis.sampling``: x = ``self_expression`` (survival -1 .. +1 self-expression),
+The plane is the one of ``analysis.lab.strategies``: x = ``self_expression`` (survival -1 .. +1 self-expression),
 y = ``secular`` (traditional -1 .. +1 secular-rational).
 
 A population is a list of groups. In *country* mode the groups are the study's five countries (names from

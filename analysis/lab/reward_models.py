@@ -161,6 +161,55 @@ class MNLFit:
     converged: bool
 
 
+def _lbfgs(prob: _Problem, theta: np.ndarray, max_iter: int, tol: float) -> MNLFit:
+    G, d = theta.shape
+
+    def fun(x):
+        f, g, _ = prob.terms(x.reshape(G, d))
+        return float(f.sum()), g.ravel()
+
+    options = {"maxiter": max_iter * 20, "gtol": tol, "ftol": 1e-15}
+    res = scipy.optimize.minimize(fun, theta.ravel(), jac=True, method="L-BFGS-B", options=options)
+    return MNLFit(res.x.reshape(G, d), float(res.fun), int(res.nit), bool(res.success))
+
+
+def _line_search(prob: _Problem, theta, step, f, decrement, active) -> np.ndarray:
+    """Per-block backtracking (Armijo) along the Newton step; blocks not ``active`` stay where they are."""
+    t = np.ones(len(theta))
+    new = theta.copy()
+    slack = 1e-12 * (1.0 + np.abs(f))  # round-off: a step that changes f by less than this is fine
+    for _ in range(40):
+        cand = np.where(active[:, None], theta - t[:, None] * step, new)
+        ok = prob.per_block_objective(cand) <= f - 1e-4 * t * decrement + slack
+        new[active & ok] = cand[active & ok]
+        active = active & ~ok
+        if not active.any():
+            break
+        t[active] *= 0.5
+    return new
+
+
+def _newton(prob: _Problem, theta: np.ndarray, max_iter: int, tol: float) -> MNLFit:
+    """Newton's method with the analytic block Hessians; ``iterations`` counts the steps taken."""
+    G, d = theta.shape
+    f, g, h = prob.terms(theta, hessian=True)
+    steps, converged = 0, False
+    for _ in range(max_iter):
+        try:
+            step = np.linalg.solve(h, g[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(h.reshape(-1, d), g.ravel(), rcond=None)[0].reshape(G, d)
+        decrement = np.einsum("gd,gd->g", g, step)  # Newton decrement^2 per block
+        active = decrement >= 2 * tol  # converged blocks stay where they are
+        if not active.any():
+            converged = True
+            break
+        theta = _line_search(prob, theta, step, f, decrement, active)
+        steps += 1
+        f, g, h = prob.terms(theta, hessian=True)
+    return MNLFit(theta, float(f.sum()), steps, converged)
+
+
 def fit_mnl(
     phi: np.ndarray,
     chosen: np.ndarray,
@@ -180,55 +229,11 @@ def fit_mnl(
     observation; weights (n,) observation weights; prior N(prior_mean, 1/prior_prec) per block (``prior_prec``
     > 0 keeps a block with no data, or separable data, finite). Returns theta (G, d).
     """
-    prob = _Problem(phi, chosen, group, n_groups, weights, prior_mean, prior_prec)
-    G, d = prob.G, prob.d
-    theta = np.zeros((G, d)) if theta0 is None else np.array(theta0, dtype=float).reshape(G, d)
-    if solver == "lbfgs":
-
-        def fun(x):
-            f, g, _ = prob.terms(x.reshape(G, d))
-            return float(f.sum()), g.ravel()
-
-        res = scipy.optimize.minimize(
-            fun,
-            theta.ravel(),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": max_iter * 20, "gtol": tol, "ftol": 1e-15},
-        )
-        th = res.x.reshape(G, d)
-        return MNLFit(th, float(res.fun), int(res.nit), bool(res.success))
-    if solver != "newton":
+    if solver not in ("newton", "lbfgs"):
         raise ValueError(f"unknown solver {solver!r}: 'newton' or 'lbfgs'")
-    f, g, h = prob.terms(theta, hessian=True)
-    converged = False
-    it = 0
-    for _it in range(1, max_iter + 1):
-        try:
-            step = np.linalg.solve(h, g[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(h.reshape(-1, d), g.ravel(), rcond=None)[0].reshape(G, d)
-        decrement = np.einsum("gd,gd->g", g, step)  # Newton decrement^2 per block
-        active = decrement >= 2 * tol  # converged blocks stay where they are
-        if not active.any():
-            converged = True
-            break
-        t = np.ones(G)
-        new = theta.copy()
-        slack = 1e-12 * (1.0 + np.abs(f))  # round-off: a step that changes f by less than this is fine
-        for _ in range(40):  # per-block backtracking (Armijo)
-            cand = np.where(active[:, None], theta - t[:, None] * step, new)
-            fc = prob.per_block_objective(cand)
-            ok = fc <= f - 1e-4 * t * decrement + slack
-            newly = active & ok
-            new[newly] = cand[newly]
-            active &= ~ok
-            if not active.any():
-                break
-            t[active] *= 0.5
-        theta = new
-        f, g, h = prob.terms(theta, hessian=True)
-    return MNLFit(theta, float(f.sum()), it, converged)
+    prob = _Problem(phi, chosen, group, n_groups, weights, prior_mean, prior_prec)
+    theta = np.zeros((prob.G, prob.d)) if theta0 is None else np.array(theta0, dtype=float).reshape(prob.G, prob.d)
+    return (_lbfgs if solver == "lbfgs" else _newton)(prob, theta, max_iter, tol)
 
 
 # ------------------------------------------------------------------------------------------------ the models
@@ -291,6 +296,109 @@ def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, n_iter: int = 30) -
     return labels
 
 
+class _MixtureProblem:
+    """The arrays EM works on, laid out once: candidate-major (k, n, .) so that the k-way reductions are elementwise
+    work on contiguous (n, K) slabs, and a sparse annotator-by-observation matrix for the per-annotator sums."""
+
+    def __init__(self, phi: np.ndarray, chosen: np.ndarray, annotator: np.ndarray, n_annotators: int):
+        self.n, self.k, self.d = phi.shape
+        self.chosen = chosen
+        self.annotator = annotator
+        self.A = int(n_annotators)
+        self.rows = np.arange(self.n)
+        self.S = scipy.sparse.csr_matrix((np.ones(self.n), (annotator, self.rows)), shape=(self.A, self.n))
+        self.phi_ch = phi[self.rows, chosen]  # (n, d)
+        self.phik = np.ascontiguousarray(phi.transpose(1, 0, 2))  # (k, n, d)
+        self.ppk = (self.phik[..., :, None] * self.phik[..., None, :]).reshape(self.k, self.n, self.d * self.d)
+
+    def log_probs(self, theta: np.ndarray) -> np.ndarray:
+        """(k, n, K): log P(candidate | type)."""
+        u = self.phik @ theta.T
+        m = u.max(axis=0)
+        return u - (m + np.log(np.exp(u - m).sum(axis=0)))
+
+    def posterior(self, lp: np.ndarray, log_pi: np.ndarray) -> tuple[np.ndarray, float]:
+        """Each annotator's posterior over types given all their choices, and the marginal log-likelihood."""
+        log_post = np.asarray(self.S @ lp[self.chosen, self.rows]) + log_pi[None]
+        mx = log_post.max(1, keepdims=True)
+        norm = mx[:, 0] + np.log(np.exp(log_post - mx).sum(1))
+        return np.exp(log_post - norm[:, None]), float(norm.sum())
+
+    def m_objective(self, lp: np.ndarray, W: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        return -np.einsum("nj,nj->j", W, lp[self.chosen, self.rows]) + 0.5 * RIDGE * np.sum(theta**2, axis=1)
+
+    def gradient(self, p: np.ndarray, W: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        g = RIDGE * theta - W.T @ self.phi_ch
+        for j in range(self.k):
+            g += (W * p[j]).T @ self.phik[j]
+        return g
+
+
+def _initial_types(prob: _MixtureProblem, init_theta: np.ndarray, K: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """k-means on the (standardised) per-annotator rewards: each type starts at its cluster's mean reward."""
+    labels = _kmeans(init_theta / (init_theta.std(axis=0, keepdims=True) + 1e-12), K, rng)
+    resp = np.full((prob.A, K), 1e-3)
+    resp[np.arange(prob.A), labels] = 1.0
+    resp /= resp.sum(1, keepdims=True)
+    theta = np.array([init_theta[labels == j].mean(0) if np.any(labels == j) else init_theta.mean(0) for j in range(K)])
+    return theta, resp
+
+
+def _newton_step(prob: _MixtureProblem, theta: np.ndarray, lp: np.ndarray, resp: np.ndarray):
+    """M-step: one damped Newton step per type on the responsibility-weighted likelihood, all types at once, with a
+    per-type backtracking line search (a generalised EM step: the expected log-likelihood never decreases)."""
+    K, d = theta.shape
+    W = resp[prob.annotator]  # (n, K)
+    p = np.exp(lp)  # (k, n, K)
+    mean_phi = np.zeros((prob.n, K, d))
+    h = np.zeros((K, d * d))
+    for j in range(prob.k):
+        h += (W * p[j]).T @ prob.ppk[j]
+        mean_phi += p[j][:, :, None] * prob.phik[j][:, None, :]
+    g = prob.gradient(p, W, theta)
+    h = h.reshape(K, d, d) - np.matmul((W[:, :, None] * mean_phi).transpose(1, 2, 0), mean_phi.transpose(1, 0, 2))
+    h += RIDGE * np.eye(d)[None]
+    step = np.linalg.solve(h, g[..., None])[..., 0]
+    dec = np.einsum("jd,jd->j", g, step)
+    f0 = prob.m_objective(lp, W, theta)
+    t, active, new = np.ones(K), np.ones(K, dtype=bool), theta.copy()
+    for _ in range(30):
+        cand = np.where(active[:, None], theta - t[:, None] * step, new)
+        ok = prob.m_objective(prob.log_probs(cand), W, cand) <= f0 - 1e-4 * t * dec
+        new[active & ok] = cand[active & ok]
+        active &= ~ok
+        if not active.any():
+            break
+        t[active] *= 0.5
+    return new, prob.log_probs(new)
+
+
+def _polish(prob: _MixtureProblem, theta: np.ndarray, resp: np.ndarray, ll: float):
+    """EM crawls where types overlap: finish with L-BFGS on the marginal likelihood itself (its gradient is the
+    responsibility-weighted one EM uses), over the rewards and the mixing logits together. Keeps the result only
+    when it is better. Returns (theta, resp, ll, iterations, converged) or None."""
+    K, d = theta.shape
+
+    def nll(x):
+        th, alpha = x[: K * d].reshape(K, d), x[K * d :]
+        log_pi = alpha - np.logaddexp.reduce(alpha)
+        lpx = prob.log_probs(th)
+        r, marginal = prob.posterior(lpx, log_pi)
+        g = prob.gradient(np.exp(lpx), r[prob.annotator], th)
+        g_alpha = -(r.sum(0) - prob.A * np.exp(log_pi))
+        return -marginal + 0.5 * RIDGE * np.sum(th**2), np.concatenate([g.ravel(), g_alpha])
+
+    x0 = np.concatenate([theta.ravel(), np.log(np.maximum(resp.mean(0), 1e-12))])
+    opts = {"maxiter": 500, "gtol": 1e-6 * prob.n, "ftol": 1e-12}
+    res = scipy.optimize.minimize(nll, x0, jac=True, method="L-BFGS-B", options=opts)
+    if -res.fun - 0.5 * RIDGE * np.sum(res.x[: K * d] ** 2) < ll:
+        return None
+    theta = res.x[: K * d].reshape(K, d)
+    alpha = res.x[K * d :]
+    resp, ll = prob.posterior(prob.log_probs(theta), alpha - np.logaddexp.reduce(alpha))
+    return theta, resp, ll, int(res.nit), bool(res.success)
+
+
 def fit_mixture(
     phi: np.ndarray,
     chosen: np.ndarray,
@@ -306,136 +414,36 @@ def fit_mixture(
     """EM for a mixture of K multinomial-logit rewards; all choices of one annotator share a latent type.
 
     Initialisation: k-means++ on per-annotator rewards shrunk toward the pooled fit (``init_theta`` (A, d), computed
-    here when not given); each type starts at its cluster's mean reward. E-step: each annotator's posterior over types from the
-    log-likelihood of all their choices. M-step: one Newton step per type on the weighted likelihood with a
-    backtracking line search (a generalised EM step: the expected complete-data log-likelihood never decreases),
-    all K types at once. Stops when the log-likelihood gains less than ``tol`` per observation, then (``polish``)
-    finishes with L-BFGS on the marginal likelihood, which converges where EM would crawl.
+    here when not given); each type starts at its cluster's mean reward. E-step: each annotator's posterior over
+    types from the log-likelihood of all their choices. M-step: one Newton step per type (``_newton_step``). Stops
+    when the log-likelihood gains less than ``tol`` per observation, then (``polish``) finishes with L-BFGS on the
+    marginal likelihood, which converges where EM would crawl. ``iterations`` counts EM iterations plus L-BFGS's.
     """
     phi = np.asarray(phi, dtype=float)
     chosen = np.asarray(chosen, dtype=int)
-    n, k, d = phi.shape
     annotator = np.asarray(annotator, dtype=int)
-    A = int(n_annotators)
     K = int(n_components)
     if K < 1:
         raise ValueError(f"the number of mixture components must be at least 1 (got {K})")
+    prob = _MixtureProblem(phi, chosen, annotator, n_annotators)
     if init_theta is None:
         pooled = fit_pooled(phi, chosen)
-        init_theta = fit_per_annotator(phi, chosen, annotator, A, np.broadcast_to(pooled, (A, d)), 1.0)
-    feats = init_theta / (init_theta.std(axis=0, keepdims=True) + 1e-12)
-    labels = _kmeans(feats, K, rng)
-    resp = np.full((A, K), 1e-3)
-    resp[np.arange(A), labels] = 1.0
-    resp /= resp.sum(1, keepdims=True)
-    S = scipy.sparse.csr_matrix((np.ones(n), (annotator, np.arange(n))), shape=(A, n))
-    rows = np.arange(n)
-    phi_ch = phi[rows, chosen]  # (n, d)
-    # candidate-major layout (k, n, .): the k-way reductions become elementwise work on contiguous (n, K) slabs
-    phik = np.ascontiguousarray(phi.transpose(1, 0, 2))  # (k, n, d)
-    ppk = phik[..., :, None] * phik[..., None, :]  # (k, n, d, d)
-    ppk = ppk.reshape(k, n, d * d)
-    eye = np.eye(d)
-
-    def log_probs(th):  # (k, n, K): log P(candidate | type)
-        u = phik @ th.T
-        m = u.max(axis=0)
-        return u - (m + np.log(np.exp(u - m).sum(axis=0)))
-
-    def m_objective(lp, W, th):
-        return -np.einsum("nj,nj->j", W, lp[chosen, rows]) + 0.5 * RIDGE * np.sum(th**2, axis=1)
-
-    # start each type at the mean reward of its k-means cluster; EM's Newton steps take it from there
-    theta = np.array([init_theta[labels == j].mean(0) if np.any(labels == j) else init_theta.mean(0) for j in range(K)])
-    lp = log_probs(theta)
-    ll_old = -np.inf
-    converged = False
-    it = 0
-    ll = -np.inf
-    for _it in range(1, max_iter + 1):
-        # E-step
-        pi = (resp.sum(0) + 1e-3) / (A + K * 1e-3)
-        obs_ll = lp[chosen, rows]  # (n, K)
-        log_post = np.asarray(S @ obs_ll) + np.log(pi)[None]
-        mx = log_post.max(1, keepdims=True)
-        norm = mx[:, 0] + np.log(np.exp(log_post - mx).sum(1))
-        resp = np.exp(log_post - norm[:, None])
-        ll = float(norm.sum())
-        if ll - ll_old < tol * n:
+        init_theta = fit_per_annotator(phi, chosen, annotator, prob.A, np.broadcast_to(pooled, (prob.A, prob.d)), 1.0)
+    theta, resp = _initial_types(prob, init_theta, K, rng)
+    lp = prob.log_probs(theta)
+    ll_old, ll, iterations, converged = -np.inf, -np.inf, 0, False
+    for _ in range(max_iter):
+        iterations += 1
+        pi = (resp.sum(0) + 1e-3) / (prob.A + K * 1e-3)
+        resp, ll = prob.posterior(lp, np.log(pi))
+        if ll - ll_old < tol * prob.n:
             converged = True
             break
         ll_old = ll
-        # M-step: one damped Newton step per type, all types at once
-        W = resp[annotator]  # (n, K)
-        p = np.exp(lp)  # (k, n, K)
-        mean_phi = np.zeros((n, K, d))
-        g = RIDGE * theta - W.T @ phi_ch
-        h = np.zeros((K, d * d))
-        for j in range(k):
-            wp = W * p[j]  # (n, K)
-            g += wp.T @ phik[j]
-            h += wp.T @ ppk[j]
-            mean_phi += p[j][:, :, None] * phik[j][:, None, :]
-        h = h.reshape(K, d, d) - np.matmul((W[:, :, None] * mean_phi).transpose(1, 2, 0), mean_phi.transpose(1, 0, 2))
-        h += RIDGE * eye[None]
-        step = np.linalg.solve(h, g[..., None])[..., 0]
-        dec = np.einsum("jd,jd->j", g, step)
-        f0 = m_objective(lp, W, theta)
-        t = np.ones(K)
-        active = np.ones(K, dtype=bool)
-        new = theta.copy()
-        lp_c = lp
-        for _ in range(30):
-            cand = np.where(active[:, None], theta - t[:, None] * step, new)
-            lp_c = log_probs(cand)
-            ok = m_objective(lp_c, W, cand) <= f0 - 1e-4 * t * dec
-            newly = active & ok
-            new[newly] = cand[newly]
-            active &= ~ok
-            if not active.any():
-                break
-            t[active] *= 0.5
-        lp = lp_c if not active.any() else log_probs(new)
-        theta = new
+        theta, lp = _newton_step(prob, theta, lp, resp)
     if polish:
-        # EM crawls where types overlap: finish with L-BFGS on the marginal likelihood itself (the gradient is the
-        # responsibility-weighted one EM uses), over the rewards and the mixing logits together
-        log_pi0 = np.log(np.maximum(resp.mean(0), 1e-12))
-
-        def nll(x):
-            th, alpha = x[: K * d].reshape(K, d), x[K * d :]
-            log_pi = alpha - np.logaddexp.reduce(alpha)
-            lpx = log_probs(th)
-            lpost = np.asarray(S @ lpx[chosen, rows]) + log_pi[None]
-            mx = lpost.max(1, keepdims=True)
-            nrm = mx[:, 0] + np.log(np.exp(lpost - mx).sum(1))
-            r = np.exp(lpost - nrm[:, None])
-            W = r[annotator]
-            p = np.exp(lpx)
-            g = RIDGE * th - W.T @ phi_ch
-            for j in range(k):
-                g += (W * p[j]).T @ phik[j]
-            g_alpha = -(r.sum(0) - A * np.exp(log_pi))
-            f = -nrm.sum() + 0.5 * RIDGE * np.sum(th**2)
-            return f, np.concatenate([g.ravel(), g_alpha])
-
-        res = scipy.optimize.minimize(
-            nll,
-            np.concatenate([theta.ravel(), log_pi0]),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": 500, "gtol": 1e-6 * n, "ftol": 1e-12},
-        )
-        if -res.fun - 0.5 * RIDGE * np.sum(res.x[: K * d] ** 2) >= ll:
-            theta = res.x[: K * d].reshape(K, d)
-            alpha = res.x[K * d :]
-            log_pi = alpha - np.logaddexp.reduce(alpha)
-            lpost = np.asarray(S @ log_probs(theta)[chosen, rows]) + log_pi[None]
-            mx = lpost.max(1, keepdims=True)
-            nrm = mx[:, 0] + np.log(np.exp(lpost - mx).sum(1))
-            resp = np.exp(lpost - nrm[:, None])
-            ll = float(nrm.sum())
-            it += int(res.nit)
-            converged = bool(res.success)
-    pi = resp.mean(0)
-    return MixtureFit(theta.copy(), pi, resp, ll, it, converged)
+        polished = _polish(prob, theta, resp, ll)
+        if polished is not None:
+            theta, resp, ll, nit, converged = polished
+            iterations += nit
+    return MixtureFit(theta.copy(), resp.mean(0), resp, ll, iterations, converged)

@@ -1,10 +1,10 @@
 """Reward-model recovery: simulate heterogeneous annotators choosing among sampled candidates, fit reward models,
 and score how well each model recovers each group's values.
 
-One run (``run_once``): draw annotators from a population (``analysis.population``); give each one
+One run (``run_once``): draw annotators from a population (``analysis.lab.population``); give each one
 ``comparisons_per_annotator`` prompts whose k candidates come from a sampling strategy
-(``analysis.sampling.draw_sets``); draw their choices from the choice model; fit the reward models
-(``analysis.reward_models``) on the first n comparisons of every annotator for each n of a learning curve; score
+(``analysis.lab.strategies.draw_sets``); draw their choices from the choice model; fit the reward models
+(``analysis.lab.reward_models``) on the first n comparisons of every annotator for each n of a learning curve; score
 each fit on a held-out test set whose candidates are spread uniformly over the plane - the same test set for every
 strategy and seed (``TEST_SEED``), so strategies are compared fairly.
 

@@ -85,18 +85,18 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, desc="ingest", unit="step", file=sys.stderr, leave=False)
 
 
-def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], step) -> dict:
-    present = set(columns)
-    # 1. The raw rows, every release column as text (NULL where the column is absent), numbered.
+def _read_raw(con: duckdb.DuckDBPyConnection, relation: str, present: set[str]) -> None:
+    """The raw rows, every release column as text (NULL where the column is absent), numbered."""
     select_cols = ",\n".join(
         (f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" if c in present else f"CAST(NULL AS VARCHAR) AS {_q(c)}")
         for c in schema.RELEASE_COLUMNS
     )
     con.execute(f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS source_row, {select_cols} FROM {relation}")
-    step("read")
 
-    # 2. Rows. Only rows sharing a conversation_id need a content hash (NULL-aware) to tell an exact
-    #    duplicate from a conflicting one; hashing every row would double the cost of the read.
+
+def _classify_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Each row loaded, an exact duplicate, or rejected. Only rows sharing a conversation_id need a content hash
+    (NULL-aware) to tell an exact duplicate from a conflicting one; hashing every row would double the read's cost."""
     hash_parts = ", ".join(f"coalesce(r.{_q(c)}, chr(30))" for c in schema.RELEASE_COLUMNS)
     con.execute(
         f"""
@@ -128,46 +128,50 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
         FROM ids WHERE cid IS NULL OR aid IS NULL
         """
     )
-    step("classify rows")
 
-    # 3. Turns of the loaded rows, unpivoted set-wise; a turn without a prompt is absent. Each text is
-    #    hashed once here and the hashes are reused by every table below.
-    empty = "(CASE WHEN NULLIF(trim({0}), '') IS NULL THEN '{1} ' ELSE '' END)"
-    turn_selects = []
-    for i, t in enumerate(schema.TURNS, start=1):
-        col = {f: "r." + _q(schema.turn_column(t, f)) for f in schema.TURN_FIELDS}
-        ra, rb, rc, rd = (col[f"response_{x}"] for x in schema.LETTERS)
-        pref = f"lower(trim({col['preferred_response']}))"
-        reason = f"""CASE
-            WHEN {pref} IS NULL OR {pref} = '' THEN '{schema.R_MISSING_PREFERRED}'
-            WHEN {pref} NOT IN ('response_a', 'response_b', 'response_c', 'response_d') THEN '{schema.R_UNKNOWN_PREFERRED}'
-            WHEN NULLIF(trim({ra}), '') IS NULL OR NULLIF(trim({rb}), '') IS NULL
-              OR NULLIF(trim({rc}), '') IS NULL OR NULLIF(trim({rd}), '') IS NULL THEN '{schema.R_EMPTY_CANDIDATE}'
-          END"""
-        detail = f"""CASE
-            WHEN {pref} IS NULL OR {pref} = '' THEN 'no preferred response given'
-            WHEN {pref} NOT IN ('response_a', 'response_b', 'response_c', 'response_d')
-              THEN 'preferred response ' || {col["preferred_response"]} || ' is not response_a..response_d'
-            ELSE 'empty: ' || trim({empty.format(ra, "response_a")} || {empty.format(rb, "response_b")}
-                                  || {empty.format(rc, "response_c")} || {empty.format(rd, "response_d")})
-          END"""
-        turn_selects.append(
-            f"""SELECT source_row, cid, NULLIF(trim(r.annotator_id), '') AS aid, {i} AS turn, reason,
-                       CASE WHEN reason IS NULL THEN NULL ELSE {detail} END AS detail,
-                       prompt, md5(prompt) AS prompt_hash,
-                       ra, rb, rc, rd,
-                       CASE WHEN reason IS NULL THEN md5(ra) END AS ha, CASE WHEN reason IS NULL THEN md5(rb) END AS hb,
-                       CASE WHEN reason IS NULL THEN md5(rc) END AS hc, CASE WHEN reason IS NULL THEN md5(rd) END AS hd,
-                       right({pref}, 1) AS chosen, NULLIF(trim({col["feedback"]}), '') AS feedback
-                FROM (SELECT r.*, s.cid, {col["prompt"]} AS prompt, {ra} AS ra, {rb} AS rb, {rc} AS rc, {rd} AS rd,
-                             {reason} AS reason
-                      FROM raw r JOIN row_status s USING (source_row)
-                      WHERE s.status = 'loaded' AND NULLIF(trim({col["prompt"]}), '') IS NOT NULL) r"""
-        )
-    con.execute("CREATE TEMP TABLE turns AS " + "\nUNION ALL\n".join(turn_selects))
-    step("classify turns")
 
-    # 4. The normalised tables.
+def _turn_select(i: int, turn: str) -> str:
+    """The SELECT that unpivots turn ``turn`` (number ``i``) of the loaded rows, with its rejection reason."""
+    col = {f: "r." + _q(schema.turn_column(turn, f)) for f in schema.TURN_FIELDS}
+    ra, rb, rc, rd = (col[f"response_{x}"] for x in schema.LETTERS)
+    pref = f"lower(trim({col['preferred_response']}))"
+    letters = ", ".join(f"'response_{x}'" for x in schema.LETTERS)
+    reason = f"""CASE
+        WHEN {pref} IS NULL OR {pref} = '' THEN '{schema.R_MISSING_PREFERRED}'
+        WHEN {pref} NOT IN ({letters}) THEN '{schema.R_UNKNOWN_PREFERRED}'
+        WHEN NULLIF(trim({ra}), '') IS NULL OR NULLIF(trim({rb}), '') IS NULL
+          OR NULLIF(trim({rc}), '') IS NULL OR NULLIF(trim({rd}), '') IS NULL THEN '{schema.R_EMPTY_CANDIDATE}'
+      END"""
+    empty = " || ".join(
+        f"(CASE WHEN NULLIF(trim({c}), '') IS NULL THEN 'response_{x} ' ELSE '' END)"
+        for c, x in zip((ra, rb, rc, rd), schema.LETTERS)
+    )
+    detail = f"""CASE
+        WHEN {pref} IS NULL OR {pref} = '' THEN 'no preferred response given'
+        WHEN {pref} NOT IN ({letters})
+          THEN 'preferred response ' || {col["preferred_response"]} || ' is not response_a..response_d'
+        ELSE 'empty: ' || trim({empty})
+      END"""
+    hashes = ", ".join(f"CASE WHEN reason IS NULL THEN md5(r{x}) END AS h{x}" for x in schema.LETTERS)
+    return f"""SELECT source_row, cid, NULLIF(trim(r.annotator_id), '') AS aid, {i} AS turn, reason,
+                   CASE WHEN reason IS NULL THEN NULL ELSE {detail} END AS detail,
+                   prompt, md5(prompt) AS prompt_hash, ra, rb, rc, rd, {hashes},
+                   right({pref}, 1) AS chosen, NULLIF(trim({col["feedback"]}), '') AS feedback
+            FROM (SELECT r.*, s.cid, {col["prompt"]} AS prompt, {ra} AS ra, {rb} AS rb, {rc} AS rc, {rd} AS rd,
+                         {reason} AS reason
+                  FROM raw r JOIN row_status s USING (source_row)
+                  WHERE s.status = 'loaded' AND NULLIF(trim({col["prompt"]}), '') IS NOT NULL) r"""
+
+
+def _classify_turns(con: duckdb.DuckDBPyConnection) -> None:
+    """Turns of the loaded rows, unpivoted set-wise; a turn without a prompt is absent. Each text is hashed once
+    here and the hashes are reused by every table below."""
+    selects = [_turn_select(i, t) for i, t in enumerate(schema.TURNS, start=1)]
+    con.execute("CREATE TEMP TABLE turns AS " + "\nUNION ALL\n".join(selects))
+
+
+def _write_choices(con: duckdb.DuckDBPyConnection, step) -> None:
+    """rejected, comparisons, candidates and prompts."""
     con.execute(
         f"""
         CREATE TABLE {schema.T_REJECTED} AS
@@ -215,6 +219,10 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
         """
     )
     step("candidates and prompts")
+
+
+def _write_people(con: duckdb.DuckDBPyConnection) -> None:
+    """conversations, annotators and the comparison_facts view."""
 
     def flag(col: str) -> str:
         return (
@@ -267,9 +275,11 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
         JOIN {schema.T_ANNOTATORS} a ON a.annotator_id = c.annotator_id
         """
     )
-    step("conversations and annotators")
 
-    # 5. The summary, from the tables themselves, so the accounting is checked on what was written.
+
+def _summary(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict:
+    """The summary, from the tables themselves, so the accounting is checked on what was written."""
+    present = set(columns)
     counts = dict(con.execute("SELECT status, count(*) FROM row_status GROUP BY status").fetchall())
     rows_read = scalar(con, "SELECT count(*) FROM raw")
     reasons = dict(
@@ -297,6 +307,19 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
     for t in ("raw", "row_status", "turns"):
         con.execute(f"DROP TABLE {t}")
     return summary
+
+
+def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], step) -> dict:
+    _read_raw(con, relation, set(columns))
+    step("read")
+    _classify_rows(con)
+    step("classify rows")
+    _classify_turns(con)
+    step("classify turns")
+    _write_choices(con, step)
+    _write_people(con)
+    step("conversations and annotators")
+    return _summary(con, columns)
 
 
 def ingest(

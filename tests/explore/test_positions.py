@@ -359,7 +359,9 @@ def test_validity_notes_and_country_notes_name_weak_languages():
     assert validity_notes.weak_summary(validity) == "Weak (below 70%, read as rough): Hindi y 65%."
     countries = validity_notes.country_notes(validity)
     assert len(countries) == 1 and countries[0].startswith("India:")
-    assert validity_notes.validity_notes(validity.head(0)) == [] and validity_notes.country_notes(validity.head(0)) == []
+    assert (
+        validity_notes.validity_notes(validity.head(0)) == [] and validity_notes.country_notes(validity.head(0)) == []
+    )
 
 
 def test_density_grid_for_a_map_away_from_the_origin_spans_the_data():
