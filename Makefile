@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DEMO_DB ?= data/demo.duckdb
 PORT ?= 8501
 
-.PHONY: app setup setup-dev browser demo test test-fast lint bench clean
+.PHONY: app setup setup-dev browser demo test test-fast lint bench mutate clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,11 @@ test-fast: setup-dev
 
 bench: setup-dev
 	$(PY) bench/bench_ingest.py
-	@for b in bench/bench_*.py; do [ $$b = bench/bench_ingest.py ] || $(PY) $$b; done
+	@for b in bench/bench_*.py; do case $$b in bench/bench_ingest.py|bench/bench_mutation.py) ;; *) $(PY) $$b;; esac; done
+
+# Mutation testing (cosmic-ray) of the modules whose bugs would mislead a user; slow, so not part of `make test`.
+mutate: setup-dev
+	$(PY) bench/bench_mutation.py
 
 clean:
 	rm -rf data/*.duckdb data/*.csv bench/out tests/e2e/screenshots .pytest_cache

@@ -8,7 +8,8 @@ Reusable by every page's browser test:
 - ``fresh_server_url`` (function): a server of its own that has served nothing yet (deep links on a new process).
 - ``page`` (function): a fresh browser context and page (1400 x 1000), closed after the test.
 - ``wait_for_app(page)``: wait until Streamlit has finished running (no running indicator, no stale elements).
-- ``screenshot(page, name)``: save ``tests/e2e/screenshots/<name>.png`` (full page) and return its path.
+- ``screenshot(page, name)``: save ``tests/e2e/screenshots/<name>.png`` (full page) and return its path;
+  ``colour_share(path, hex)`` / ``plot_markers(page, i)`` check what a screenshot or chart shows (fixture ``pixels``).
 
 As fixtures for test files: ``app_ready`` (= wait_for_app) and ``save_screenshot`` (= screenshot).
 
@@ -221,6 +222,27 @@ def screenshot(page, name: str, max_height: int = 6000) -> Path:
     finally:
         page.set_viewport_size(size)
     return path
+
+
+def colour_share(path: Path, hex_colour: str, tolerance: int = 12) -> float:
+    """The share of a screenshot's pixels within ``tolerance`` (per channel) of ``hex_colour``."""
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
+    target = np.array([int(hex_colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)], dtype=np.int16)
+    return float((np.abs(rgb - target).max(axis=2) <= tolerance).mean())
+
+
+def plot_markers(page, chart_index: int) -> int:
+    """How many point markers a (non-WebGL) Plotly chart on the page has drawn."""
+    return page.locator(".js-plotly-plot").nth(chart_index).locator("path.point").count()
+
+
+@pytest.fixture
+def pixels():
+    """``colour_share`` and ``plot_markers`` as a fixture (conftest modules are not importable by name)."""
+    return type("Pixels", (), {"share": staticmethod(colour_share), "markers": staticmethod(plot_markers)})
 
 
 @pytest.fixture

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import unquote_plus
 
+from analysis.lab import population
+from charts import reward
+
 SMALL = "rr_annotators=100&rr_per=5&rr_seeds=1"  # a small run keeps the browser test quick
 
 
-def test_reward_recovery_page_in_a_browser(server_url, page, app_ready, save_screenshot):
+def test_reward_recovery_page_in_a_browser(server_url, page, app_ready, save_screenshot, pixels):
     page.goto(f"{server_url}/reward_recovery?{SMALL}")
     app_ready(page)
     main = page.get_by_test_id("stMainBlockContainer")
@@ -29,5 +32,10 @@ def test_reward_recovery_page_in_a_browser(server_url, page, app_ready, save_scr
     assert "ideal-point error (mean over groups)" in unquote_plus(page.url)  # the view is in the URL
     y_titles = [t.text_content() for t in page.locator(".js-plotly-plot .ytitle").all()]
     assert "ideal-point error (mean over groups)" in y_titles
+    # the ideal-point planes: a true star per country and a recovered point per country and model, in each panel
+    groups, panels = len(population.DEFAULT_GROUPS), 2
+    assert pixels.markers(page, 0) >= panels * groups * 2
     path = save_screenshot(page, "reward_recovery")
-    assert path.stat().st_size > 10_000
+    # the group-conditioned model's blue and the pooled model's red are drawn, not a blank or an error page
+    assert pixels.share(path, reward.MODEL_COLOURS["conditional"]) > 1e-4
+    assert pixels.share(path, reward.MODEL_COLOURS["pooled"]) > 1e-5

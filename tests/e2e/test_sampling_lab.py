@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from analysis.lab import strategies
+from charts import sampling
+
 SMALL = "sl_prompts=250&sl_seeds=2"  # a small run keeps the browser test quick
 
 
@@ -11,7 +14,7 @@ def _percentages(sentence: str) -> list[int]:
     return [int(v) for v in re.findall(r"(\d+)%", sentence)]
 
 
-def test_sampling_lab_in_a_browser(server_url, page, app_ready, save_screenshot):
+def test_sampling_lab_in_a_browser(server_url, page, app_ready, save_screenshot, pixels):
     page.goto(f"{server_url}/sampling_lab?{SMALL}")
     app_ready(page)
     main = page.get_by_test_id("stMainBlockContainer")
@@ -37,5 +40,7 @@ def test_sampling_lab_in_a_browser(server_url, page, app_ready, save_screenshot)
 
     slider.press("End")  # back to strong repulsion for the screenshot
     app_ready(page)
+    # the example planes: 4 strategies x 3 example prompts x k = 4 candidates, plus the 5 model crosses per panel
+    assert pixels.markers(page, 1) == 4 * 3 * 4 + 4 * len(strategies.DEFAULT_MODELS)
     path = save_screenshot(page, "sampling_lab")
-    assert path.stat().st_size > 10_000
+    assert pixels.share(path, sampling.SET_COLOURS[0]) > 1e-4  # the first example set's colour is on screen

@@ -280,3 +280,110 @@ def test_any_result_type_comes_back_and_downloads(console):
         assert back.shape == result.frame.shape
     row = sql_console.run_query(console, "SELECT INTERVAL 1 DAY AS i").frame
     assert "1" in str(row["i"][0])
+
+
+# ---- the layers one by one ------------------------------------------------------------------------------------
+# One example per statement kind the checker lists (a kind added to its lists without an example here fails below).
+KIND_EXAMPLES = {
+    "INSERT": "INSERT INTO meta VALUES ('x', 'y')",
+    "UPDATE": "UPDATE meta SET value = 'x'",
+    "DELETE": "DELETE FROM comparisons",
+    "CREATE": "CREATE TABLE x AS SELECT 1",
+    "DROP": "DROP TABLE comparisons",
+    "ALTER": "ALTER TABLE meta ADD COLUMN z INTEGER",
+    "CREATE_FUNC": "CREATE MACRO m(a) AS a + 1",
+    "MERGE_INTO": "MERGE INTO meta USING (SELECT 'k' AS key) s ON meta.key = s.key WHEN MATCHED THEN DELETE",
+    "VACUUM": "VACUUM",
+    "ANALYZE": "ANALYZE",
+    "COPY_DATABASE": "COPY FROM DATABASE explorer TO memory",
+    "TRANSACTION": "BEGIN TRANSACTION",
+    "PREPARE": "PREPARE p AS SELECT 1",
+    "EXECUTE": "EXECUTE p",
+    "ATTACH": "ATTACH ':memory:' AS scratch",
+    "DETACH": "DETACH explorer",
+    "COPY": "COPY comparisons TO 'out.csv'",
+    "EXPORT": "EXPORT DATABASE 'exp'",
+    "LOAD": "LOAD httpfs",
+    "EXTENSION": "INSTALL httpfs",
+    "SET": "SET threads = 1",
+    "VARIABLE_SET": "SET VARIABLE x = 1",
+    "CALL": "CALL pragma_version()",
+    "MULTI": "PIVOT comparisons ON chosen USING count(*)",
+}
+UNTESTABLE_KINDS = {"LOGICAL_PLAN", "RELATION"}  # no SQL text produces them: they are never seen from a user
+
+
+def _file_function_calls() -> list[str]:
+    """Every named file/URL function, as a table function and as a scalar call, plus names the patterns catch."""
+    names = sorted(sql_console._FILE_FUNCTIONS) + ["read_anything", "mysql_scan", "http_head", "s3_list"]
+    return [f"SELECT * FROM {n}('x')" for n in names] + [f"SELECT {n}('x')" for n in names]
+
+
+def test_every_listed_statement_kind_has_an_example_here():
+    listed = set(sql_console._WRITE_TYPES) | set(sql_console._REFUSAL_BY_TYPE)
+    assert listed - UNTESTABLE_KINDS == set(KIND_EXAMPLES), "add an example for each new kind"
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_EXAMPLES))
+def test_layer_1_the_checker_alone_refuses_every_listed_kind(kind):
+    with pytest.raises(sql_console.RefusedQuery, match="Refused"):
+        sql_console.check_query(KIND_EXAMPLES[kind])
+
+
+@pytest.mark.parametrize("sql", _file_function_calls())
+def test_layer_1_the_checker_alone_refuses_every_file_and_network_function(sql):
+    with pytest.raises(sql_console.RefusedQuery, match="refused"):
+        sql_console.check_query(sql)
+    with pytest.raises(sql_console.RefusedQuery, match="refused"):  # inside an EXPLAIN too
+        sql_console.check_query("EXPLAIN " + sql)
+    with pytest.raises(sql_console.RefusedQuery, match="refused"):
+        sql_console.check_query("EXPLAIN ANALYZE " + sql)
+
+
+@pytest.mark.parametrize("kind", ["INSERT", "DELETE", "DROP", "CREATE", "COPY", "ATTACH", "SET"])
+def test_layer_1_explain_of_a_refused_statement_is_refused(kind):
+    with pytest.raises(sql_console.RefusedQuery, match="EXPLAIN is allowed only for a SELECT|could not parse"):
+        sql_console.check_query("EXPLAIN " + KIND_EXAMPLES[kind])
+
+
+def test_layer_1_passes_plain_reads():
+    for sql in (
+        "SELECT count(*) FROM comparisons",
+        "FROM prompts LIMIT 3",
+        "EXPLAIN SELECT 1",
+        "DESCRIBE comparisons",
+        "PRAGMA table_info('meta')",
+        "WITH x AS (SELECT 1 AS a) SELECT * FROM x",
+        "VALUES (1), (2)",
+    ):
+        assert sql_console.check_query(sql + ";") == sql  # fmt: skip
+
+
+@pytest.mark.parametrize("sql", _file_function_calls()[: len(sql_console._FILE_FUNCTIONS)])
+def test_layer_2_the_locked_instance_alone_refuses_every_file_function(console, outside_file, sql):
+    """Straight to the connection (no checker): each function either refuses the file system or does not exist."""
+    cur = console.cursor()
+    cur.execute(f"USE {sql_console.CATALOG}")
+    try:
+        with pytest.raises(duckdb.Error):
+            cur.execute(sql.replace("'x'", f"'{outside_file}'")).fetchall()
+    finally:
+        cur.close()
+
+
+@pytest.mark.parametrize("kind", ["INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "COPY", "EXPORT",
+                                  "ATTACH", "LOAD", "EXTENSION", "SET"])  # fmt: skip
+def test_layer_2_the_locked_instance_alone_refuses_writes_files_extensions_and_settings(console, console_db, kind):
+    before = _sha256(console_db)
+    cur = console.cursor()
+    cur.execute(f"USE {sql_console.CATALOG}")
+    try:
+        with pytest.raises(duckdb.Error):
+            cur.execute(KIND_EXAMPLES[kind].replace("'out.csv'", "'/tmp/cae-layer2-out.csv'")
+                        .replace("'exp'", "'/tmp/cae-layer2-exp'")
+                        .replace("':memory:'", "'/tmp/cae-layer2.duckdb'")).fetchall()  # fmt: skip
+    finally:
+        cur.close()
+    assert _sha256(console_db) == before
+    for leftover in ("/tmp/cae-layer2-out.csv", "/tmp/cae-layer2-exp", "/tmp/cae-layer2.duckdb"):
+        assert not Path(leftover).exists(), leftover

@@ -131,3 +131,31 @@ def test_mixture_is_deterministic_by_rng():
     a = reward_models.fit_mixture(reward_models.quad_features(cands), chosen, ann, 60, 2, np.random.default_rng(7))
     b = reward_models.fit_mixture(reward_models.quad_features(cands), chosen, ann, 60, 2, np.random.default_rng(7))
     assert np.array_equal(a.theta, b.theta) and np.array_equal(a.resp, b.resp)
+
+
+def test_newton_counts_its_steps_and_reports_convergence():
+    cands, chosen = _ideal_point_data(np.array([0.4, -0.2]), 2.0, 2000, 4, seed=8)
+    phi = reward_models.quad_features(cands)
+    full = reward_models.fit_mnl(phi, chosen, prior_prec=1e-3)
+    assert full.converged and 2 <= full.iterations < 100  # a few Newton steps from zero, then the decrement is ~0
+    one = reward_models.fit_mnl(phi, chosen, prior_prec=1e-3, max_iter=1)
+    assert one.iterations == 1 and not one.converged
+    assert one.objective > full.objective  # one step is not yet the optimum
+    # started at the optimum, Newton has nothing to do
+    again = reward_models.fit_mnl(phi, chosen, prior_prec=1e-3, theta0=full.theta)
+    assert again.converged and again.iterations == 0
+    lbfgs = reward_models.fit_mnl(phi, chosen, prior_prec=1e-3, solver="lbfgs")
+    assert lbfgs.iterations > 0
+
+
+def test_mixture_counts_em_and_polish_iterations():
+    cands, chosen = _ideal_point_data(np.array([0.2, 0.1]), 2.0, 600, 4, seed=5)
+    ann = np.repeat(np.arange(60), 10)
+    phi = reward_models.quad_features(cands)
+    rng = np.random.default_rng
+    plain = reward_models.fit_mixture(phi, chosen, ann, 60, 2, rng(1), polish=False, max_iter=3, tol=-np.inf)
+    assert plain.iterations == 3 and not plain.converged  # a tolerance nothing meets: exactly three iterations
+    settled = reward_models.fit_mixture(phi, chosen, ann, 60, 2, rng(1), polish=False)
+    assert settled.converged and 1 <= settled.iterations < 150
+    polished = reward_models.fit_mixture(phi, chosen, ann, 60, 2, rng(1), max_iter=3, tol=-np.inf)
+    assert polished.iterations >= 3 and polished.log_likelihood >= plain.log_likelihood - 1e-6

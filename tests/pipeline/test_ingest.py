@@ -175,6 +175,30 @@ def test_bad_turns_are_rejected_with_reasons_and_the_other_turns_still_load(tmp_
     assert_reconciles(s)
 
 
+@pytest.mark.parametrize("letter", schema.LETTERS)
+def test_an_empty_candidate_in_any_slot_is_rejected_and_named(tmp_path, letter):
+    for turn, t in enumerate(schema.TURNS, start=1):  # every slot of every turn is checked
+        row = make_row("c1", turns=4, **{schema.turn_column(t, f"response_{letter}"): " "})
+        db = tmp_path / f"db{turn}.duckdb"
+        res = ingest(write_csv(tmp_path / f"x{turn}.csv", [row]), db)
+        assert res.summary["rejected_reasons"] == {"empty_candidate": 1}, (letter, t)
+        rej = q(db, "SELECT turn, detail FROM rejected")
+        assert rej == [(turn, f"empty: response_{letter}")]
+        assert res.summary["comparisons"] == 3
+
+
+@pytest.mark.parametrize("turn", schema.TURNS)
+def test_a_duplicate_id_that_differs_in_any_turn_is_a_conflict_not_a_copy(tmp_path, turn):
+    a = make_row("c1", turns=4)
+    b = dict(a, **{schema.turn_column(turn, "response_c"): "a different answer"})
+    res = ingest(write_csv(tmp_path / "x.csv", [a, b]), tmp_path / "db.duckdb")
+    assert res.summary["duplicate_rows"] == 0
+    assert res.summary["rejected_reasons"] == {"conflicting_duplicate": 1}
+    c = dict(a, annotator_age="55+")  # a difference outside the turns counts as well
+    res = ingest(write_csv(tmp_path / "y.csv", [a, c]), tmp_path / "db2.duckdb")
+    assert res.summary["rejected_reasons"] == {"conflicting_duplicate": 1}
+
+
 def test_a_turn_without_prompt_is_absent_not_rejected(tmp_path):
     # Turn two skipped in the middle; turns three and four empty: only turns 1 and 3 exist.
     row = make_row("c1", turns=3, second_turn_prompt="", second_turn_preferred_response="")
