@@ -6,11 +6,15 @@ piece of logic in analysis/. To add a page, add one line to ui/registry.py's PAG
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.registry import PAGES
 
-st.set_page_config(page_title="Community Alignment Explorer", page_icon=":material/public:", layout="wide")
+# A local favicon: a Material icon here would make every browser fetch it from fonts.gstatic.com.
+FAVICON = str(Path(__file__).resolve().parent / "assets" / "favicon.png")
+st.set_page_config(page_title="Community Alignment Explorer", page_icon=FAVICON, layout="wide")
 page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, default=i == 0) for i, p in enumerate(PAGES)])
 
 from ui import sidebar  # noqa: E402  (after set_page_config)

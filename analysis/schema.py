@@ -94,6 +94,25 @@ COUNTRY_LANG: dict[str, str] = {
     "India": "hi",
 }
 LANGUAGES: tuple[str, ...] = ("en", "fr", "it", "pt", "hi")
+# Other spellings of the countries and languages, as files write them. Keys are compared after
+# analysis.text.spelling_key (lower case, letters and digits only: spaces, dots and hyphens dropped); a value
+# outside these sets loads as it is.
+COUNTRY_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "United States": ("united states", "united states of america", "usa", "u s a", "us", "u s", "america", "the us",
+                      "the united states", "etats unis", "états unis", "estados unidos", "stati uniti"),
+    "France": ("france", "fr", "fra", "french republic", "république française", "francia", "frança"),
+    "Italy": ("italy", "it", "ita", "italia", "italie", "itália"),
+    "Brazil": ("brazil", "br", "bra", "brasil", "brésil", "brasile"),
+    "India": ("india", "in", "ind", "bharat", "bhārat", "inde", "índia", "भारत"),
+}  # fmt: skip
+LANGUAGE_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "en": ("en", "eng", "english", "en us", "en gb", "anglais", "inglese", "inglês"),
+    "fr": ("fr", "fra", "fre", "french", "français", "francais", "fr fr", "fr ca"),
+    "it": ("it", "ita", "italian", "italiano", "it it"),
+    "pt": ("pt", "por", "portuguese", "português", "portugues", "pt br", "pt pt"),
+    "hi": ("hi", "hin", "hindi", "hi in", "हिन्दी", "हिंदी"),
+}
+
 LANGUAGE_NAMES: dict[str, str] = {
     "en": "English",
     "fr": "French",

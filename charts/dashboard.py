@@ -6,10 +6,13 @@ Each function takes a frame from analysis.explore (overview, agreement) and retu
 
 from __future__ import annotations
 
+import html
+
 import plotly.graph_objects as go
 import polars as pl
 
 from analysis import schema
+from analysis.text import markdown_label
 from charts.colours import NEUTRAL, country_colour, country_order, language_colour
 
 ALL = "All countries"
@@ -131,9 +134,8 @@ def jsd_heatmap(pairs: pl.DataFrame) -> go.Figure:
 
 def candidate_share_bars(chosen: pl.DataFrame, share_cols: list[str], label_chars: int = 60) -> go.Figure:
     """For one prompt: per chosen candidate text (rows, most chosen on top), each country's share of its choices."""
-    labels = [
-        f"#{i + 1} {t[:label_chars]}{'…' if len(t) > label_chars else ''}"
-        for i, t in enumerate(chosen["text"].to_list())
+    labels = [  # plain text (Markdown marks removed), escaped: plotly renders tags in labels
+        f"#{i + 1} {html.escape(markdown_label(t, label_chars))}" for i, t in enumerate(chosen["text"].to_list())
     ]
     fig = go.Figure()
     for col in share_cols:

@@ -10,17 +10,20 @@ import streamlit as st
 from analysis.explore import agreement, agreement_queries
 from analysis.filters import Filters
 from charts import dashboard
-from ui import db, sidebar, state, widgets
+from ui import db, safe_text, sidebar, state, widgets
 
 INTRO = (
-    "A choice is a position a–d, but the four texts behind the positions differ between comparisons of the same "
-    "prompt, so agreement is measured over the **chosen text** among all candidate texts shown for the prompt. "
-    "Entropy: how spread the choices are (0 bits = everyone chose the same text). Top-1: share of the most-chosen "
-    "text. JSD: Jensen–Shannon divergence between two countries' choice distributions (0 = same, 1 = disjoint)."
+    "Agreement means something where several people chose from the same texts: here the unit is a **candidate set** "
+    "(one prompt with the same candidate texts, shown to each annotator in any order). A choice is a position a–d, "
+    "but the texts behind the positions move, so agreement is measured over the **chosen text**; two identical texts "
+    "in a set are one text. Entropy: how spread the choices are (0 bits = everyone chose the same text). Top-1: share "
+    "of the most-chosen text. JSD: Jensen–Shannon divergence between two countries' choice distributions (0 = same, "
+    "1 = disjoint)."
 )
+UNITS = {"set": "each candidate set", "prompt": "each prompt (sets pooled)"}
 TABLE_COLUMNS = (
     "prompt", "language", "n_annotators", "n_choices", "n_candidates", "n_texts_chosen", "top1_share",
-    "entropy_bits", "n_countries", "jsd_mean", "jsd_max", "most_divided_pair", "prompt_hash",
+    "entropy_bits", "n_countries", "jsd_mean", "jsd_max", "most_divided_pair", "unit_id",
 )  # fmt: skip
 COLUMN_CONFIG = {
     "prompt": st.column_config.TextColumn("Prompt", width="large"),
@@ -39,11 +42,17 @@ COLUMN_CONFIG = {
 
 
 def _close() -> None:
-    st.session_state["ag_prompt"] = ""
+    st.session_state["ag_open"] = ""
     st.session_state["ag_nonce"] = st.session_state.get("ag_nonce", 0) + 1
 
 
-def controls() -> tuple[int, str, int]:
+def controls() -> tuple[str, int, str, int]:
+    by = state.url_widget(
+        st.segmented_control, "Agreement over", key="ag_by", default="set", read_args={"choices": list(UNITS)},
+        options=list(UNITS), format_func=UNITS.get, required=True,
+        help="A candidate set: the same texts shown to several people. Pooling a prompt's sets mixes in who was "
+        "shown which texts.",
+    ) or "set"  # fmt: skip
     c1, c2, c3 = st.columns([1, 2, 1])
     threshold = state.url_widget(
         c1.number_input, "Answered by at least (annotators)", key="ag_min", default=agreement.DEFAULT_THRESHOLD,
@@ -59,13 +68,13 @@ def controls() -> tuple[int, str, int]:
         min_value=1, max_value=1_000, step=1,
         help="A country enters the between-country divergence of a prompt only with at least this many choices of it.",
     )  # fmt: skip
-    return int(threshold), sort, int(min_c)
+    return by, int(threshold), sort, int(min_c)
 
 
-def summary_metrics(table: pl.DataFrame, min_c: int) -> None:
+def summary_metrics(table: pl.DataFrame, min_c: int, by: str) -> None:
     summary = agreement_queries.overall_choice_spread(table)
     m = st.columns(4)
-    m[0].metric("Prompts", f"{summary['prompts']:,}")
+    m[0].metric("Candidate sets" if by == "set" else "Prompts", f"{summary['prompts']:,}")
     m[1].metric("Median entropy", f"{summary['median_entropy']:.2f} bits")
     m[2].metric("Median top-1 share", f"{summary['median_top1']:.0%}")
     m[3].metric(
@@ -79,9 +88,9 @@ def distributions(views: dict, min_c: int) -> None:
     left, right = st.columns(2)
     with left:
         widgets.chart(
-            dashboard.histogram(views["table"]["entropy_bits"], "Entropy of chosen texts (bits)", "Prompts", nbins=30),
+            dashboard.histogram(views["table"]["entropy_bits"], "Entropy of chosen texts (bits)", "Units", nbins=30),
             "agreement_entropy",
-            "Reading: each prompt's spread of choices over its candidate texts; further right = more contested "
+            "Reading: each unit's spread of choices over its candidate texts; further right = more contested "
             "(log2 of the number of distinct texts is the ceiling).",
             key="ag_entropy_chart",
         )
@@ -111,7 +120,7 @@ def distributions(views: dict, min_c: int) -> None:
 
 
 def ranking(table: pl.DataFrame, sort: str, threshold: int) -> None:
-    """The ranked prompts; selecting a row opens that prompt below."""
+    """The ranked units; selecting a row opens that unit below."""
     st.subheader(agreement.SORT_LABELS[sort])
     st.caption("Select a row to read the prompt and its candidates with per-country choice shares.")
     shown = table.select(*TABLE_COLUMNS)
@@ -125,12 +134,12 @@ def ranking(table: pl.DataFrame, sort: str, threshold: int) -> None:
         column_config=COLUMN_CONFIG,
     )
     rows = selection.selection.rows if selection is not None else []
-    if rows and shown["prompt_hash"][rows[0]] != st.session_state.get("ag_prompt"):
-        st.session_state["ag_prompt"] = shown["prompt_hash"][rows[0]]
+    if rows and shown["unit_id"][rows[0]] != st.session_state.get("ag_open"):
+        st.session_state["ag_open"] = shown["unit_id"][rows[0]]
 
 
-def _prompt_caption(table: pl.DataFrame, prompt_hash: str) -> None:
-    row = table.filter(pl.col("prompt_hash") == prompt_hash)
+def _unit_caption(table: pl.DataFrame, unit_id: str) -> None:
+    row = table.filter(pl.col("unit_id") == unit_id)
     if not row.height:
         return
     r = row.row(0, named=True)
@@ -145,46 +154,85 @@ def _prompt_caption(table: pl.DataFrame, prompt_hash: str) -> None:
     )
 
 
-def one_prompt(filters: Filters, table: pl.DataFrame, prompt_hash: str) -> None:
-    """The selected prompt: its text, each country's choices, and every candidate with its shares."""
-    text = db.cached(agreement_queries.prompt_text, prompt_hash)
+def one_unit(filters: Filters, table: pl.DataFrame, unit_id: str, by: str) -> None:
+    """The selected unit: its prompt, each country's choices, and every candidate with its shares."""
+    text = db.cached(agreement_queries.unit_prompt, unit_id, by)
     if text is None:
-        st.error(f"No prompt `{prompt_hash}` in this database (the link may come from another database).")
+        st.error(
+            f"No {'candidate set' if by == 'set' else 'prompt'} {safe_text.plain(unit_id)} in this database "
+            "(the link may come from another database)."
+        )
         st.button("Close", on_click=_close, key="ag_close_missing")
         return
     st.divider()
     head = st.columns([5, 1])
     head[0].subheader("The prompt")
     head[1].button("✕ Close", on_click=_close, key="ag_close")
-    st.markdown(widgets.md_escape(text))
-    _prompt_caption(table, prompt_hash)
-    totals = db.cached(agreement_queries.prompt_country_totals, filters, prompt_hash)
-    cands = db.cached(agreement_queries.prompt_candidates, filters, prompt_hash)
+    widgets.data_markdown(text)
+    _unit_caption(table, unit_id)
+    totals = db.cached(agreement_queries.unit_country_totals, filters, unit_id, by)
+    cands = db.cached(agreement_queries.unit_candidates, filters, unit_id, by)
     share_cols = [c for c in cands.columns if c not in ("text_hash", "text", "shown", "chosen", "chosen_when_shown")]
     per_country = " · ".join(
-        f"{t['country']}: {t['choices']} ({t['annotators']} annotators)" for t in totals.iter_rows(named=True)
+        f"{safe_text.plain(t['country'])}: {t['choices']} ({t['annotators']} annotators)"
+        for t in totals.iter_rows(named=True)
     )
     st.markdown("**Choices per country** " + per_country)
     chosen_any = cands.filter(pl.col("chosen") > 0)
     if chosen_any.height and share_cols:
         widgets.chart(
-            dashboard.candidate_share_bars(chosen_any, share_cols), f"prompt_{prompt_hash[:8]}_shares",
+            dashboard.candidate_share_bars(chosen_any, share_cols), f"unit_{unit_id[:8]}_shares",
             "Reading: for each chosen candidate text, the share of each country's choices that went to it "
             "(texts ranked by how often they were chosen overall).",
             key="ag_prompt_chart",
         )  # fmt: skip
-    st.markdown("**Candidates** (every text shown for this prompt under the filters)")
+    candidates_table(cands, share_cols, unit_id, by)
+
+
+def candidates_table(cands: pl.DataFrame, share_cols: list[str], unit_id: str, by: str) -> None:
+    what = "this candidate set" if by == "set" else "this prompt, every set pooled"
+    st.markdown(f"**Candidates** (every distinct text of {what}, under the filters)")
     widgets.table(
         cands,
-        f"prompt_{prompt_hash[:8]}_candidates",
+        f"unit_{unit_id[:8]}_candidates",
         key="ag_cands",
         column_order=["text", "shown", "chosen", "chosen_when_shown", *share_cols, "text_hash"],
         column_config={
             "text": st.column_config.TextColumn("Candidate text", width="large"),
+            "shown": st.column_config.NumberColumn("Shown", help="comparisons that showed this text"),
             "chosen_when_shown": st.column_config.NumberColumn("Chosen when shown", format="percent"),
             **{c: st.column_config.NumberColumn(c, format="percent") for c in share_cols},
         },
     )
+    with st.expander("Read the candidates in full"):
+        for i, row in enumerate(cands.head(20).iter_rows(named=True), start=1):
+            st.markdown(f"**#{i}** · chosen {row['chosen']} of {row['shown']} times")
+            widgets.data_markdown(row["text"])
+
+
+def unit_notes(by: str, shared: dict, threshold: int) -> bool:
+    """Say what the unit means on these data; False when there is nothing to rank (no set seen twice)."""
+    if by == "prompt":
+        st.warning(
+            "Pooling every candidate set of a prompt: follow-up turns (and own prompts) show each annotator freshly "
+            "generated texts, so a pooled prompt's spread of choices also reflects which texts each person was shown. "
+            "Read these rankings with care.",
+            icon=":material/warning:",
+        )
+        return True
+    if shared["shared"] == 0:
+        st.info(
+            f"None of the {shared['sets']:,} candidate sets under these filters was shown to more than one annotator, "
+            "so there is no agreement to measure: each person chose among texts nobody else saw. Widen the filters, "
+            "or pool the sets of each prompt above (and read the result with care)."
+        )
+        return False
+    st.caption(
+        f"{shared['shared']:,} of {shared['sets']:,} candidate sets under these filters were shown to more than one "
+        f"annotator; a set seen by one person says nothing about agreement, so only sets seen by {threshold}+ "
+        "annotators are ranked."
+    )
+    return True
 
 
 def main() -> None:
@@ -192,23 +240,25 @@ def main() -> None:
     filters = sidebar.current_filters()
     st.title("Prompt agreement")
     st.caption(INTRO)
-    state.init("ag_prompt", state.read_str("ag_prompt", ""))
-    threshold, sort, min_c = controls()
-    views = db.cached(agreement_queries.agreement_views, filters, threshold, sort, min_c)
+    state.init("ag_open", state.read_str("ag_open", ""))
+    by, threshold, sort, min_c = controls()
+    views = db.cached(agreement_queries.agreement_views, filters, threshold, sort, min_c, by)
+    if not unit_notes(by, views["shared"], threshold):
+        return
     table: pl.DataFrame = views["table"]
     if table.is_empty():
         st.warning(
-            f"No prompt is answered by {threshold} or more annotators under these filters. Lower the threshold "
-            "or widen the filters in the sidebar."
+            f"No {'candidate set' if by == 'set' else 'prompt'} is answered by {threshold} or more annotators under "
+            "these filters. Lower the threshold or widen the filters in the sidebar."
         )
         return
-    summary_metrics(table, min_c)
+    summary_metrics(table, min_c, by)
     distributions(views, min_c)
     ranking(table, sort, threshold)
-    prompt_hash = st.session_state.get("ag_prompt", "")
-    state.write("ag_prompt", prompt_hash, default="")
-    if prompt_hash:
-        one_prompt(filters, table, prompt_hash)
+    unit_id = st.session_state.get("ag_open", "")
+    state.write("ag_open", unit_id, default="")
+    if unit_id:
+        one_unit(filters, table, unit_id, by)
 
 
 main()

@@ -7,7 +7,7 @@ import streamlit as st
 from analysis import schema
 from analysis.explore import browse
 from analysis.filters import Filters
-from ui import db, sidebar, state, widgets
+from ui import db, safe_text, sidebar, state, widgets
 
 PAGE_SIZE = browse.DEFAULT_PAGE_SIZE
 
@@ -38,20 +38,36 @@ def annotator_panel(info: dict) -> None:
         "Pregenerated first prompt": "yes" if info.get("is_pregenerated_first_prompt") else "no",
         "Balanced subset": "yes" if info.get("in_balanced_subset") else "no",
     }
-    st.markdown("\n".join(f"- **{k}:** {v if v not in (None, '') else schema.NOT_GIVEN}" for k, v in rows.items()))
+    st.markdown("\n".join(f"- **{k}:** {safe_text.plain(schema.NOT_GIVEN if v in (None, '') else v)}"
+                           for k, v in rows.items()))  # fmt: skip
 
 
-def turn_panel(turn: dict) -> None:
+def repeated_slots(turn: dict) -> list[tuple[str, ...]]:
+    """Groups of slots that hold the same text (e.g. [("b", "d")]): one text offered twice."""
+    groups: dict[str, list[str]] = {}
+    for letter in schema.LETTERS:
+        if turn[letter]:
+            groups.setdefault(turn[letter], []).append(letter)
+    return [tuple(g) for g in groups.values() if len(g) > 1]
+
+
+def turn_panel(turn: dict, full: bool) -> None:
     """One turn: the prompt, the four candidates side by side (the chosen one marked), the feedback."""
     with st.container(border=True):
         st.markdown(f"**Turn {turn['turn']} — prompt**")
-        st.markdown(widgets.md_escape(turn["prompt"]) if turn["prompt"] else "_(no prompt)_")
+        widgets.data_markdown(turn["prompt"], full, empty="_(no prompt)_")
+        for same in repeated_slots(turn):
+            st.caption(
+                f":material/content_copy: {' and '.join(s.upper() for s in same)} are the same text: the annotator "
+                "saw one answer twice (it counts as one text wherever agreement and positions are computed)."
+            )
         for col, letter in zip(st.columns(4), schema.LETTERS, strict=True):
             with col, st.container(border=True):
                 st.markdown(f"**{letter.upper()}** " + (":green-badge[✔ chosen]" if turn["chosen"] == letter else ""))
-                st.markdown(widgets.md_escape(turn[letter]) or "_(empty)_")
+                widgets.data_markdown(turn[letter], full)
         if turn["feedback"]:
-            st.markdown(f":material/chat: **Feedback:** {widgets.md_escape(turn['feedback'])}")
+            st.markdown(":material/chat: **Feedback:**")
+            widgets.data_markdown(turn["feedback"], full)
         else:
             st.caption("No written feedback on this turn.")
 
@@ -60,20 +76,22 @@ def reader(conversation_id: str) -> None:
     conv = db.cached(browse.conversation, conversation_id)
     if conv is None:
         st.error(
-            f"No conversation with id `{conversation_id}` in this database. Pick one from the list below "
-            "(the link may come from another database)."
+            f"No conversation with id {safe_text.plain(conversation_id)} in this database. Pick one from the list "
+            "below (the link may come from another database)."
         )
         st.button("Back to the list", on_click=_close, key="br_back_missing")
         return
     top = st.columns([5, 1])
-    top[0].subheader(f"Conversation `{conversation_id}`")
+    top[0].subheader(f"Conversation {safe_text.plain(conversation_id)}")
     top[1].button("✕ Close", on_click=_close, key="br_close", help="Back to the list")
     main_col, side = st.columns([5, 1], gap="medium")
     with side:
         annotator_panel(conv["info"])
     with main_col:
+        full = state.url_widget(st.toggle, "Show long texts in full", key="br_full", default=False,
+                                read=state.read_bool, help="Long answers sit in a scrollable box until you switch this on.")  # fmt: skip
         for turn in conv["turns"].iter_rows(named=True):
-            turn_panel(turn)
+            turn_panel(turn, full)
     with st.expander("Table: this conversation"):
         widgets.table(conv["turns"], f"conversation_{conversation_id}", key="br_conv_table")
 
@@ -92,7 +110,9 @@ def conversation_list(filters: Filters, q: str, page_from_url: int) -> None:
     # One pagination widget per (filters, search): a new search starts on page 1.
     list_key = f"br_page_{abs(hash((repr(filters), q.strip()))) % 10**12}"
     first_page = _first_page(page_from_url, pages)
-    st.subheader(f"{total:,} conversations" + (f" whose prompts contain “{q.strip()}”" if q.strip() else ""))
+    st.subheader(
+        f"{total:,} conversations" + (f" whose prompts contain “{safe_text.plain(q.strip())}”" if q.strip() else "")
+    )
     if total == 0:
         st.info("Nothing matches. Try another word, or widen the filters in the sidebar.")
         return

@@ -15,18 +15,23 @@ MEASURES = ["comparisons", "conversations", "annotators"]
 
 
 def headline(filters: Filters) -> bool:
-    """The five headline counts; False when nothing matches the filters."""
+    """The six headline counts; False when nothing matches the filters."""
     totals = db.cached(overview.totals, filters)
     if not totals["comparisons"]:
         st.warning("No comparisons match these filters. Widen them in the sidebar (or press **Clear filters**).")
         return False
-    cols = st.columns(5)
+    cols = st.columns(6)
     cols[0].metric("Comparisons", f"{totals['comparisons']:,}", help="One 4-way choice = one comparison (a turn).")
     cols[1].metric("Conversations", f"{totals['conversations']:,}")
     cols[2].metric("Annotators", f"{totals['annotators']:,}")
     cols[3].metric("Distinct prompts", f"{totals['prompts']:,}")
     share = totals["feedback_share"]
     cols[4].metric("Turns with written feedback", "—" if math.isnan(share) else f"{share:.0%}")
+    cols[5].metric(
+        "Turns showing a text twice", f"{totals['with_repeated_candidate']:,}",
+        help="Candidate sets where two slots hold the identical text. A choice between them is one text: agreement "
+        "and positions count it once.",
+    )  # fmt: skip
     return True
 
 

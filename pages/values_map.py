@@ -13,7 +13,7 @@ from analysis.explore import people, positions, validity
 from analysis.filters import Filters
 from analysis.pipeline import anchors, axes, embed, llm_table, llm_upload, models, steps
 from charts import values as values_charts
-from ui import db, sidebar, state, widgets
+from ui import db, safe_text, sidebar, state, widgets
 
 # The URL carries the labels of these choices (as links made before have them); the page uses the values.
 VIEWS = {"Value axes": "iw", "UMAP": "umap"}
@@ -224,6 +224,10 @@ def selected_responses(md: positions.MapData, event) -> None:
         column_config={"text": st.column_config.TextColumn("response", width="large"),
                        "prompt": st.column_config.TextColumn("prompt", width="medium")},
     )  # fmt: skip
+    with st.expander("Read the selected responses in full (first 20)"):
+        for row in rows.head(20).iter_rows(named=True):
+            st.markdown(f"**{safe_text.plain(row['country'])}** · {'chosen' if row['chosen'] else 'not chosen'}")
+            widgets.data_markdown(row["text"])
 
 
 def candidates_section(con, filters: Filters, ready: steps.Readiness, edited: dict | None, db_path: Path):

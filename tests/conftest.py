@@ -33,5 +33,60 @@ def demo_db_full(tmp_path_factory) -> Path:
     return path
 
 
+class _Probe:
+    """A local HTTP server that records every request it gets: the hostile texts in the release-format file point
+    at it, so a test can prove that the browser fetched nothing they name."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.requests: list[str] = []
+        probe = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (the http.server API)
+                probe.requests.append(self.path)
+                self.send_response(404)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="session")
+def probe():
+    p = _Probe()
+    yield p
+    p.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def release_file(tmp_path_factory, probe):
+    """A file in the release's format the explorer has never seen (tests/release_format.py), and what is in it."""
+    from tests.release_format import write_release_file
+
+    return write_release_file(tmp_path_factory.mktemp("release") / "community_alignment.csv", probe.url)
+
+
+@pytest.fixture(scope="session")
+def release_db(release_file) -> Path:
+    """That file ingested through the CLI a user runs (``python -m analysis ingest``). Read it; copy before writing."""
+    import subprocess
+
+    db = release_file.path.with_name("release.duckdb")
+    done = subprocess.run(
+        [sys.executable, "-m", "analysis", "ingest", str(release_file.path), "--db", str(db), "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    db.with_name("ingest_summary.json").write_text(done.stdout)  # the CLI's JSON summary, for the tests to read
+    return db
+
+
 def pytest_configure(config):
     os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")

@@ -9,6 +9,8 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from ui import safe_text
+
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower() or "table"
@@ -106,11 +108,17 @@ def table(frame: pl.DataFrame, name: str, key: str, **dataframe_kwargs: Any):
     return shown
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|$~"})
+LONG_TEXT = 1_500  # characters beyond which a text is shown in a box of bounded height
 
 
-def md_escape(text: str | None) -> str:
-    """User text shown through st.markdown as it is: markdown/LaTeX characters escaped, line breaks kept."""
+def data_markdown(text: str | None, full: bool = False, empty: str = "_(empty)_") -> None:
+    """A prompt, response or feedback from the data, rendered as Markdown that cannot load anything
+    (ui.safe_text.markdown); a long text sits in a scrollable box of bounded height unless ``full``."""
     if not text:
-        return ""
-    return "  \n".join(line.translate(_MD_SPECIAL) for line in str(text).splitlines())
+        st.markdown(empty)
+        return
+    if full or len(text) <= LONG_TEXT:
+        st.markdown(safe_text.markdown(text))
+        return
+    with st.container(height=360, border=False):
+        st.markdown(safe_text.markdown(text))

@@ -1,8 +1,9 @@
-"""Prompt-level agreement: how much annotators (and countries) agree on which candidate TEXT is best.
+"""Agreement: how much annotators (and countries) agree on which candidate TEXT is best, unit by unit.
 
-A comparison's choice is a position a-d, but the four texts behind the positions change from one comparison to the
-next (different candidates, different order). Agreement is therefore measured over the chosen text (``chosen_hash``)
-among all the candidate texts shown for the same prompt, never over letters.
+A unit (``unit_id``) is what several annotators chose from: by default one candidate set of a prompt (the same texts
+shown to each of them, in any order); or a prompt with all its candidate sets pooled. A comparison's choice is a
+position a-d, but the texts behind the positions change from one comparison to the next, so agreement is measured
+over the chosen text (``chosen_hash``), never over letters; two identical texts in a set are one text.
 
 Everything here is a pure function over counts or Polars frames; the SQL that produces the counts is in
 ``analysis.explore.agreement_queries``. Logarithms are base 2: entropy in bits, Jensen-Shannon divergence in [0, 1].
@@ -16,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import polars as pl
 
-DEFAULT_THRESHOLD = 10  # prompts answered by at least this many distinct annotators
+DEFAULT_THRESHOLD = 10  # units answered by at least this many distinct annotators
 DEFAULT_MIN_PER_COUNTRY = 3  # a country enters the between-country divergence with at least this many choices
 
 SORTS: dict[str, tuple[str, bool]] = {
@@ -90,11 +91,11 @@ def pairwise_jsd(groups: Mapping[str, Mapping[str, float]]) -> list[tuple[str, s
     return out
 
 
-# ---- metrics over many prompts at once --------------------------------------------------------------------------
-CHOICE_COLUMNS = ("prompt_hash", "country", "chosen_hash", "n")
+# ---- metrics over many units at once --------------------------------------------------------------------------
+CHOICE_COLUMNS = ("unit_id", "country", "chosen_hash", "n")
 
 METRIC_SCHEMA: dict[str, pl.DataType] = {
-    "prompt_hash": pl.String,
+    "unit_id": pl.String,
     "n_choices": pl.Int64,
     "n_texts_chosen": pl.Int64,
     "top1_hash": pl.String,
@@ -117,7 +118,7 @@ def _check_choices(choices: pl.DataFrame) -> None:
 def prompt_metrics(choices: pl.DataFrame, min_per_country: int = DEFAULT_MIN_PER_COUNTRY) -> pl.DataFrame:
     """Per-prompt agreement from counts of chosen texts.
 
-    ``choices``: one row per (prompt_hash, country, chosen_hash) with ``n`` choices. Returns one row per prompt:
+    ``choices``: one row per (unit_id, country, chosen_hash) with ``n`` choices. Returns one row per prompt:
     n_choices, n_texts_chosen, top1_hash/top1_share, entropy_bits, effective_choices, and over the countries with at
     least ``min_per_country`` choices of that prompt: n_countries, jsd_mean and jsd_max (pairwise Jensen-Shannon
     divergence of their chosen-text distributions; null with fewer than two such countries) and most_divided_pair.
@@ -128,11 +129,11 @@ def prompt_metrics(choices: pl.DataFrame, min_per_country: int = DEFAULT_MIN_PER
     c = _normalise(choices)
 
     # Overall distribution of chosen texts per prompt.
-    overall = c.group_by("prompt_hash", "chosen_hash").agg(pl.col("n").sum())
-    overall = overall.with_columns(p=pl.col("n") / pl.col("n").sum().over("prompt_hash"))
+    overall = c.group_by("unit_id", "chosen_hash").agg(pl.col("n").sum())
+    overall = overall.with_columns(p=pl.col("n") / pl.col("n").sum().over("unit_id"))
     per_prompt = (
-        overall.sort(["prompt_hash", "n", "chosen_hash"], descending=[False, True, False])
-        .group_by("prompt_hash", maintain_order=True)
+        overall.sort(["unit_id", "n", "chosen_hash"], descending=[False, True, False])
+        .group_by("unit_id", maintain_order=True)
         .agg(
             n_choices=pl.col("n").sum().round().cast(pl.Int64),
             n_texts_chosen=pl.len().cast(pl.Int64),
@@ -149,18 +150,18 @@ def prompt_metrics(choices: pl.DataFrame, min_per_country: int = DEFAULT_MIN_PER
     # Between-country divergence, over countries with enough choices of the prompt.
     eligible = _eligible_countries(c, min_per_country)
     pair_jsd = pair_divergences(choices, min_per_country).sort(
-        ["prompt_hash", "jsd", "c1", "c2"], descending=[False, True, False, False]
+        ["unit_id", "jsd", "c1", "c2"], descending=[False, True, False, False]
     )
-    divergence = pair_jsd.group_by("prompt_hash", maintain_order=True).agg(
+    divergence = pair_jsd.group_by("unit_id", maintain_order=True).agg(
         jsd_mean=pl.col("jsd").mean(),
         jsd_max=pl.col("jsd").max(),
         most_divided_pair=(pl.col("c1") + pl.lit(" vs ") + pl.col("c2")).first(),
     )
-    n_countries = eligible.group_by("prompt_hash").agg(n_countries=pl.len().cast(pl.Int64))
+    n_countries = eligible.group_by("unit_id").agg(n_countries=pl.len().cast(pl.Int64))
 
     out = (
-        per_prompt.join(n_countries, on="prompt_hash", how="left")
-        .join(divergence, on="prompt_hash", how="left")
+        per_prompt.join(n_countries, on="unit_id", how="left")
+        .join(divergence, on="unit_id", how="left")
         .with_columns(pl.col("n_countries").fill_null(0))
     )
     return out.select(list(METRIC_SCHEMA)).cast(METRIC_SCHEMA)  # type: ignore[arg-type]
@@ -169,7 +170,7 @@ def prompt_metrics(choices: pl.DataFrame, min_per_country: int = DEFAULT_MIN_PER
 def _normalise(choices: pl.DataFrame) -> pl.DataFrame:
     _check_choices(choices)
     return choices.select(
-        pl.col("prompt_hash").cast(pl.String),
+        pl.col("unit_id").cast(pl.String),
         pl.col("country").cast(pl.String).fill_null("(unknown)"),
         pl.col("chosen_hash").cast(pl.String),
         pl.col("n").cast(pl.Float64),
@@ -177,34 +178,34 @@ def _normalise(choices: pl.DataFrame) -> pl.DataFrame:
 
 
 def _eligible_countries(c: pl.DataFrame, min_per_country: int) -> pl.DataFrame:
-    return c.group_by("prompt_hash", "country").agg(tot=pl.col("n").sum()).filter(pl.col("tot") >= min_per_country)
+    return c.group_by("unit_id", "country").agg(tot=pl.col("n").sum()).filter(pl.col("tot") >= min_per_country)
 
 
 def pair_divergences(choices: pl.DataFrame, min_per_country: int = DEFAULT_MIN_PER_COUNTRY) -> pl.DataFrame:
     """JSD between the chosen-text distributions of every pair of countries (c1 < c2) on each prompt.
 
-    Only countries with at least ``min_per_country`` choices of a prompt take part. Columns: prompt_hash, c1, c2,
+    Only countries with at least ``min_per_country`` choices of a prompt take part. Columns: unit_id, c1, c2,
     n1, n2 (their numbers of choices) and jsd (base 2, in [0, 1]).
     """
     c = _normalise(choices)
     eligible = _eligible_countries(c, min_per_country)
     cc = (
-        c.join(eligible, on=["prompt_hash", "country"], how="inner")
-        .group_by("prompt_hash", "country", "chosen_hash")
+        c.join(eligible, on=["unit_id", "country"], how="inner")
+        .group_by("unit_id", "country", "chosen_hash")
         .agg(pl.col("n").sum(), pl.col("tot").first())
         .with_columns(p=pl.col("n") / pl.col("tot"))
-        .select("prompt_hash", "country", "chosen_hash", "p")
+        .select("unit_id", "country", "chosen_hash", "p")
     )
     pairs = (
-        eligible.select("prompt_hash", c1="country", n1="tot")
-        .join(eligible.select("prompt_hash", c2="country", n2="tot"), on="prompt_hash")
+        eligible.select("unit_id", c1="country", n1="tot")
+        .join(eligible.select("unit_id", c2="country", n2="tot"), on="unit_id")
         .filter(pl.col("c1") < pl.col("c2"))
     )
-    support = cc.select("prompt_hash", "chosen_hash").unique()
+    support = cc.select("unit_id", "chosen_hash").unique()
     dense = (
-        pairs.join(support, on="prompt_hash")
-        .join(cc.rename({"country": "c1", "p": "p1"}), on=["prompt_hash", "c1", "chosen_hash"], how="left")
-        .join(cc.rename({"country": "c2", "p": "p2"}), on=["prompt_hash", "c2", "chosen_hash"], how="left")
+        pairs.join(support, on="unit_id")
+        .join(cc.rename({"country": "c1", "p": "p1"}), on=["unit_id", "c1", "chosen_hash"], how="left")
+        .join(cc.rename({"country": "c2", "p": "p2"}), on=["unit_id", "c2", "chosen_hash"], how="left")
         .with_columns(pl.col("p1").fill_null(0.0), pl.col("p2").fill_null(0.0))
         .with_columns(m=(pl.col("p1") + pl.col("p2")) / 2)
         .with_columns(
@@ -216,10 +217,10 @@ def pair_divergences(choices: pl.DataFrame, min_per_country: int = DEFAULT_MIN_P
         )
     )
     return (
-        dense.group_by("prompt_hash", "c1", "c2")
+        dense.group_by("unit_id", "c1", "c2")
         .agg(pl.col("n1").first().cast(pl.Int64), pl.col("n2").first().cast(pl.Int64), jsd=pl.col("term").sum())
         .with_columns(pl.col("jsd").clip(0.0, 1.0))
-        .select("prompt_hash", "c1", "c2", "n1", "n2", "jsd")
+        .select("unit_id", "c1", "c2", "n1", "n2", "jsd")
     )
 
 
@@ -234,19 +235,17 @@ def country_pair_matrix(choices: pl.DataFrame, min_per_country: int = DEFAULT_MI
 def country_metrics(choices: pl.DataFrame, min_per_country: int = DEFAULT_MIN_PER_COUNTRY) -> pl.DataFrame:
     """Per (prompt, country) with at least ``min_per_country`` choices: n, top1_share and entropy_bits."""
     c = _normalise(choices)
-    per = c.group_by("prompt_hash", "country", "chosen_hash").agg(pl.col("n").sum())
-    per = per.with_columns(tot=pl.col("n").sum().over("prompt_hash", "country")).filter(
-        pl.col("tot") >= min_per_country
-    )
+    per = c.group_by("unit_id", "country", "chosen_hash").agg(pl.col("n").sum())
+    per = per.with_columns(tot=pl.col("n").sum().over("unit_id", "country")).filter(pl.col("tot") >= min_per_country)
     per = per.with_columns(p=pl.col("n") / pl.col("tot"))
     return (
-        per.group_by("prompt_hash", "country")
+        per.group_by("unit_id", "country")
         .agg(
             n=pl.col("tot").first().round().cast(pl.Int64),
             top1_share=pl.col("p").max(),
             entropy_bits=(-(pl.col("p") * pl.col("p").log(2)).sum()).abs(),
         )
-        .sort(["prompt_hash", "country"])
+        .sort(["unit_id", "country"])
     )
 
 
@@ -256,7 +255,7 @@ def sort_prompts(metrics: pl.DataFrame, sort: str) -> pl.DataFrame:
         raise ValueError(f"unknown sort {sort!r}; choose one of {sorted(SORTS)}")
     column, descending = SORTS[sort]
     keys = [column] + [k for k in ("n_annotators", "n_choices") if k in metrics.columns and k != column]
-    keys.append("prompt_hash")
+    keys.append("unit_id")
     desc = [descending] + [True] * (len(keys) - 2) + [False]
     return metrics.sort(keys, descending=desc, nulls_last=True)
 

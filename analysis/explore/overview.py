@@ -52,6 +52,13 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 
 # ---- overview ---------------------------------------------------------------------------------------------------
+# A turn whose set shows one text in two (or more) slots: fewer distinct texts than non-empty slots.
+REPEATED_SLOT_SQL = (
+    f"len(list_distinct([{', '.join(schema.HASH_COLUMNS)}])) "
+    f"< ({' + '.join(f'({h} IS NOT NULL)::INT' for h in schema.HASH_COLUMNS)})"
+)
+
+
 def totals(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, int | float]:
     """Headline counts over the filtered turns."""
     body, params = filters.facts_sql()
@@ -59,18 +66,19 @@ def totals(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, int | 
         f"""
         WITH f AS ({body})
         SELECT count(*), count(DISTINCT conversation_id), count(DISTINCT annotator_id),
-               count(DISTINCT prompt_hash), count(feedback)
+               count(DISTINCT prompt_hash), count(feedback), count(*) FILTER (WHERE {REPEATED_SLOT_SQL})
         FROM f
         """,
         params,
     ).fetchall()[0]
-    comparisons, conversations, annotators, prompts, with_feedback = (int(v or 0) for v in row)
+    comparisons, conversations, annotators, prompts, with_feedback, repeated = (int(v or 0) for v in row)
     return {
         "comparisons": comparisons,
         "conversations": conversations,
         "annotators": annotators,
         "prompts": prompts,
         "with_feedback": with_feedback,
+        "with_repeated_candidate": repeated,
         "feedback_share": (with_feedback / comparisons) if comparisons else math.nan,
     }
 

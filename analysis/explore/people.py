@@ -62,6 +62,20 @@ def score_map(scores: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _distinct_offered(comps: pl.DataFrame) -> pl.DataFrame:
+    """The offered hashes with a repeated text kept once (a set that shows one answer twice offers one text)."""
+    out, seen = comps, []
+    for letter in LETTERS:
+        col = f"{letter}_hash"
+        if col not in out.columns:
+            continue
+        if seen:
+            repeat = pl.any_horizontal([pl.col(col) == pl.col(s) for s in seen]).fill_null(False)
+            out = out.with_columns(pl.when(repeat).then(None).otherwise(pl.col(col)).alias(col))
+        seen.append(col)
+    return out
+
+
 def comparison_offsets(comps: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
     """Per comparison: the chosen candidate's position, the mean offered position and their difference.
 
@@ -70,7 +84,7 @@ def comparison_offsets(comps: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFram
     no position are dropped; offered candidates without a position are left out of the mean.
     """
     sm = score_map(scores)
-    out = comps
+    out = _distinct_offered(comps)
     for letter in LETTERS:
         col = f"{letter}_hash"
         if col not in out.columns:

@@ -91,20 +91,23 @@ def offered_points(
     scores: pl.DataFrame | None = None,
     coords: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One row per offered candidate (comparison x letter) under the filters: comparison_id, letter,
+    """One row per distinct offered candidate text (comparison x text) under the filters: comparison_id, letter,
     text_hash, prompt_hash, chosen (bool), country, language, x, y. Positions come from ``coords``
     (text_hash, x, y; e.g. the UMAP projection) when given, else from the axis scores (x = self_expression,
     y = secular). Candidates without a position are dropped."""
     comps = filtered_comparisons(con, filters)
     long = comps.unpivot(
-        index=["comparison_id", "annotator_id", "country", "language", "prompt_hash", "chosen"],
+        index=["comparison_id", "annotator_id", "country", "language", "prompt_hash", "chosen_hash"],
         on=list(schema.HASH_COLUMNS),
         variable_name="letter",
         value_name="text_hash",
     ).filter(pl.col("text_hash").is_not_null())
-    long = long.with_columns(pl.col("letter").str.slice(0, 1))
-    long = long.with_columns((pl.col("letter") == pl.col("chosen")).alias("is_chosen"))
-    long = long.drop("chosen").rename({"is_chosen": "chosen"})
+    long = long.with_columns(pl.col("letter").str.slice(0, 1), chosen=pl.col("text_hash") == pl.col("chosen_hash"))
+    # a text offered in two slots is one offered text (chosen when either slot was)
+    long = long.sort(["comparison_id", "letter"]).unique(
+        ["comparison_id", "text_hash"], keep="first", maintain_order=True
+    )
+    long = long.drop("chosen_hash")
     sc = _positions(con, model, scores, coords)
     return long.join(sc, on="text_hash", how="inner").sort(["comparison_id", "letter"])
 

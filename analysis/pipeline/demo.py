@@ -79,10 +79,24 @@ ETHNICITIES: dict[str, tuple[str, ...]] = {
 # Grid cells of a candidate: (x level, y level) in {-1, 0, 1}^2.
 CELLS = np.array([(x, y) for y in (-1, 0, 1) for x in (-1, 0, 1)], dtype=float)
 END_TOKEN = "<|end_of_text|>"
+SHARED_SETS = 1  # fixed candidate sets per pregenerated prompt (topic and language), as in the release
+REPEATED_SLOT_SHARE = 0.02  # candidate sets with the same text in two slots
 
 
 def _pick(seq: list[str], i: int) -> str:
     return seq[i % len(seq)]
+
+
+def _markdown_answer(variant: int, opener: str, lead: str, stances: list[str], closer: str) -> str:
+    """One answer laid out the way LLMs write them (bold, bullets, numbered points, emphasis), by variant."""
+    body = " ".join(p.strip() for p in [lead, *stances] if p)
+    if variant % 3 == 0:
+        return f"**{opener.strip()}**\n\n{body}\n\n{closer.strip()}"
+    if variant % 3 == 1:
+        points = "\n".join(f"- {p.strip()}" for p in stances)
+        return f"{opener.strip()} {lead.strip()}".strip() + f"\n\n{points}\n\n{closer.strip()}"
+    points = "\n".join(f"{i}. {p.strip()}" for i, p in enumerate(stances, start=1))
+    return f"{opener.strip()} {lead.strip()}".strip() + f"\n\n{points}\n\n*{closer.strip()}*"
 
 
 def response_pool(templates: dict, variants: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -97,16 +111,14 @@ def response_pool(templates: dict, variants: int = 3) -> tuple[np.ndarray, np.nd
                 ypole = {-1: "traditional", 0: "neutral_y", 1: "secular"}[int(yl)]
                 xpole = {-1: "survival", 0: "neutral_x", 1: "self_expression"}[int(xl)]
                 for v in range(variants):
-                    parts = [_pick(templates["openers"][lang], 3 * k + v)]
                     specific = topic_st.get(topic["id"], {})
                     lead_pole = ypole if yl != 0 else (xpole if xl != 0 else None)
-                    if lead_pole and lead_pole in specific and v != 1:
-                        parts.append(specific[lead_pole][lang])
+                    lead = specific[lead_pole][lang] if lead_pole and lead_pole in specific and v != 1 else ""
                     ys = _pick(st[ypole][lang], 5 * k + 2 * v)
                     xs = _pick(st[xpole][lang], 7 * k + 3 * v)
-                    parts.extend([ys, xs] if v % 2 == 0 else [xs, ys])
-                    parts.append(_pick(templates["closers"][lang], k + v))
-                    text = " ".join(p.strip() for p in parts)
+                    opener = _pick(templates["openers"][lang], 3 * k + v)
+                    closer = _pick(templates["closers"][lang], k + v)
+                    text = _markdown_answer(v, opener, lead, [ys, xs] if v % 2 == 0 else [xs, ys], closer)
                     if (k * 31 + c * 7 + v) % 41 == 0:
                         text += END_TOKEN  # the release carries such tokens on some responses
                     texts.append(text)
@@ -166,7 +178,34 @@ def _conversation_shape(rng: np.random.Generator, n: int, lang_idx: np.ndarray, 
     skip = (n_turns >= 3) & (rng.random(n) < 0.03)
     skip_turn = rng.integers(1, np.maximum(n_turns - 1, 2), size=n)
     present[skip, skip_turn[skip]] = False
-    return {"pregenerated": pregenerated, "topic": topic, "text_lang": text_lang, "present": present}
+    return {"pregenerated": pregenerated, "topic": topic, "text_lang": text_lang, "present": present,
+            "n_topics": n_topics}  # fmt: skip
+
+
+def _shared_first_turns(rng: np.random.Generator, shape: dict, n_topics: int, variants: int, cell_of, variant):
+    """A pregenerated first prompt shows one of SHARED_SETS fixed candidate sets of its (topic, language), as in the
+    release, where those sets were shown to many annotators; the slots are shuffled per conversation. Own prompts and
+    follow-up turns keep candidates drawn for that conversation alone."""
+    n_lang = len(schema.LANGUAGES)
+    n_keys = n_topics * n_lang * SHARED_SETS
+    weight = np.where(np.abs(CELLS).sum(axis=1) == 2, 1.3, 1.0)
+    shared_cells = np.argsort(-(rng.random((n_keys, len(CELLS))) ** (1.0 / weight)), axis=1)[:, :4]
+    shared_variants = rng.integers(0, variants, size=(n_keys, 4))
+    n = len(shape["topic"])
+    key = (shape["topic"] * n_lang + shape["text_lang"]) * SHARED_SETS + rng.integers(0, SHARED_SETS, size=n)
+    order = rng.permuted(np.tile(np.arange(4), (n, 1)), axis=1)
+    pre = shape["pregenerated"]
+    cell_of[pre, 0] = np.take_along_axis(shared_cells[key[pre]], order[pre], axis=1)
+    variant[pre, 0] = np.take_along_axis(shared_variants[key[pre]], order[pre], axis=1)
+
+
+def _repeat_slots(rng: np.random.Generator, shape: dict, cell_of, variant) -> None:
+    """A few candidate sets hold the same text in two slots, as some of the release's do."""
+    n = len(shape["topic"])
+    repeat = rng.random((n, 4)) < REPEATED_SLOT_SHARE
+    repeat[shape["pregenerated"], 0] = False  # the shared sets stay as they are
+    cell_of[repeat, 3] = cell_of[repeat, 2]
+    variant[repeat, 3] = variant[repeat, 2]
 
 
 def _candidates_and_choices(rng: np.random.Generator, shape: dict, ideals: np.ndarray, variants: int) -> dict:
@@ -178,6 +217,8 @@ def _candidates_and_choices(rng: np.random.Generator, shape: dict, ideals: np.nd
     keys = rng.random((n, 4, len(CELLS))) ** (1.0 / cell_weight)
     cell_of = np.argsort(-keys, axis=2)[:, :, :4]  # (n, turn, slot)
     variant = rng.integers(0, variants, size=(n, 4, 4))
+    _shared_first_turns(rng, shape, shape["n_topics"], variants, cell_of, variant)
+    _repeat_slots(rng, shape, cell_of, variant)
     base = (shape["topic"][:, None, None] * n_lang + shape["text_lang"][:, None, None]) * len(CELLS)
     text_idx = (base + cell_of) * variants + variant
     utility = -((CELLS[cell_of] - ideals[:, None, None, :]) ** 2).sum(axis=-1)
@@ -272,7 +313,7 @@ def generate_frame(conversations: int = DEFAULT_CONVERSATIONS, seed: int = DEFAU
             "annotator_education_level": ann["education"][owner],
             "annotator_political": ann["political"][owner],
             "annotator_ethnicity": ann["ethnicity"][owner],
-            "annotator_country": country,
+            "annotator_country": np.array([c.lower() for c in country], dtype=object),  # as the release writes
             "is_pregenerated_first_prompt": flag(shape["pregenerated"]),
             "in_balanced_subset": flag(ann["balanced"][owner]),
             "in_balanced_subset_10": flag(ann["balanced10"][owner]),

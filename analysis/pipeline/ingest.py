@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from analysis import schema
 from analysis.store import scalar
+from analysis.text import SPECIAL_TOKENS, clean_text_sql, spelling_key, spelling_key_sql
 
 EXIT_BAD_INPUT = 2
 HF_REPO = "facebook/community-alignment-dataset"
@@ -131,36 +132,42 @@ def _classify_rows(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _turn_select(i: int, turn: str) -> str:
-    """The SELECT that unpivots turn ``turn`` (number ``i``) of the loaded rows, with its rejection reason."""
-    col = {f: "r." + _q(schema.turn_column(turn, f)) for f in schema.TURN_FIELDS}
-    ra, rb, rc, rd = (col[f"response_{x}"] for x in schema.LETTERS)
-    pref = f"lower(trim({col['preferred_response']}))"
+    """The SELECT that unpivots turn ``turn`` (number ``i``) of the loaded rows, with its rejection reason. Texts are
+    cleaned first (analysis.text.SPECIAL_TOKENS), so a candidate that holds only a token is an empty candidate and an
+    answer with and without a token is one text."""
+    raw = {f: "r." + _q(schema.turn_column(turn, f)) for f in schema.TURN_FIELDS}
+    texts = ["prompt", *(f"response_{x}" for x in schema.LETTERS), "feedback"]
+    cleaned = ", ".join(f"{clean_text_sql(raw[f])} AS c_{f}" for f in texts)
+    tokens = " + ".join(f"coalesce(regexp_matches({raw[f]}, {_lit(SPECIAL_TOKENS)})::INTEGER, 0)" for f in texts)
+    ra, rb, rc, rd = (f"c_response_{x}" for x in schema.LETTERS)
+    pref = f"lower(trim({raw['preferred_response']}))"
     letters = ", ".join(f"'response_{x}'" for x in schema.LETTERS)
     reason = f"""CASE
         WHEN {pref} IS NULL OR {pref} = '' THEN '{schema.R_MISSING_PREFERRED}'
         WHEN {pref} NOT IN ({letters}) THEN '{schema.R_UNKNOWN_PREFERRED}'
-        WHEN NULLIF(trim({ra}), '') IS NULL OR NULLIF(trim({rb}), '') IS NULL
-          OR NULLIF(trim({rc}), '') IS NULL OR NULLIF(trim({rd}), '') IS NULL THEN '{schema.R_EMPTY_CANDIDATE}'
+        WHEN NULLIF({ra}, '') IS NULL OR NULLIF({rb}, '') IS NULL
+          OR NULLIF({rc}, '') IS NULL OR NULLIF({rd}, '') IS NULL THEN '{schema.R_EMPTY_CANDIDATE}'
       END"""
     empty = " || ".join(
-        f"(CASE WHEN NULLIF(trim({c}), '') IS NULL THEN 'response_{x} ' ELSE '' END)"
+        f"(CASE WHEN NULLIF({c}, '') IS NULL THEN 'response_{x} ' ELSE '' END)"
         for c, x in zip((ra, rb, rc, rd), schema.LETTERS)
     )
     detail = f"""CASE
         WHEN {pref} IS NULL OR {pref} = '' THEN 'no preferred response given'
         WHEN {pref} NOT IN ({letters})
-          THEN 'preferred response ' || {col["preferred_response"]} || ' is not response_a..response_d'
+          THEN 'preferred response ' || {raw["preferred_response"]} || ' is not response_a..response_d'
         ELSE 'empty: ' || trim({empty})
       END"""
     hashes = ", ".join(f"CASE WHEN reason IS NULL THEN md5(r{x}) END AS h{x}" for x in schema.LETTERS)
     return f"""SELECT source_row, cid, NULLIF(trim(r.annotator_id), '') AS aid, {i} AS turn, reason,
                    CASE WHEN reason IS NULL THEN NULL ELSE {detail} END AS detail,
                    prompt, md5(prompt) AS prompt_hash, ra, rb, rc, rd, {hashes},
-                   right({pref}, 1) AS chosen, NULLIF(trim({col["feedback"]}), '') AS feedback
-            FROM (SELECT r.*, s.cid, {col["prompt"]} AS prompt, {ra} AS ra, {rb} AS rb, {rc} AS rc, {rd} AS rd,
+                   right({pref}, 1) AS chosen, NULLIF(c_feedback, '') AS feedback, n_tokens
+            FROM (SELECT r.*, s.cid, c_prompt AS prompt, {ra} AS ra, {rb} AS rb, {rc} AS rc, {rd} AS rd,
                          {reason} AS reason
-                  FROM raw r JOIN row_status s USING (source_row)
-                  WHERE s.status = 'loaded' AND NULLIF(trim({col["prompt"]}), '') IS NOT NULL) r"""
+                  FROM (SELECT r.*, {cleaned}, {tokens} AS n_tokens FROM raw r) r
+                  JOIN row_status s USING (source_row)
+                  WHERE s.status = 'loaded' AND NULLIF(c_prompt, '') IS NOT NULL) r"""
 
 
 def _classify_turns(con: duckdb.DuckDBPyConnection) -> None:
@@ -221,8 +228,28 @@ def _write_choices(con: duckdb.DuckDBPyConnection, step) -> None:
     step("candidates and prompts")
 
 
+def _spellings_table(con: duckdb.DuckDBPyConnection) -> None:
+    """spellings(kind, key, canonical): every known spelling of a country or language, by its spelling key."""
+    rows = [("country", spelling_key(v), c) for c, vs in schema.COUNTRY_SPELLINGS.items() for v in (c, *vs)]
+    rows += [("language", spelling_key(v), c) for c, vs in schema.LANGUAGE_SPELLINGS.items() for v in (c, *vs)]
+    con.execute("CREATE TEMP TABLE spellings (kind VARCHAR, key VARCHAR, canonical VARCHAR)")
+    con.executemany("INSERT INTO spellings VALUES (?, ?, ?)", sorted(set(rows)))
+
+
+def _canonical(kind: str, value: str) -> str:
+    """SQL: the canonical name of a country or language spelled ``value`` (a SQL expression), else the value as
+    it is (trimmed)."""
+    return (
+        f"coalesce((SELECT canonical FROM spellings WHERE kind = '{kind}' AND key = {spelling_key_sql(value)}), "
+        f"{value})"
+    )
+
+
 def _write_people(con: duckdb.DuckDBPyConnection) -> None:
-    """conversations, annotators and the comparison_facts view."""
+    """conversations, annotators and the comparison_facts view. Countries and languages are stored under their
+    canonical names (schema.COUNTRIES, schema.LANGUAGES) whatever their spelling in the file, with the raw value
+    beside them."""
+    _spellings_table(con)
 
     def flag(col: str) -> str:
         return (
@@ -234,7 +261,8 @@ def _write_people(con: duckdb.DuckDBPyConnection) -> None:
         f"""
         CREATE TABLE {schema.T_CONVERSATIONS} AS
         SELECT s.cid AS conversation_id, NULLIF(trim(r.annotator_id), '') AS annotator_id,
-               NULLIF(trim(r.assigned_lang), '') AS assigned_lang, NULLIF(trim(r.wave), '') AS wave,
+               {_canonical("language", "NULLIF(trim(r.assigned_lang), '')")} AS assigned_lang,
+               NULLIF(trim(r.assigned_lang), '') AS assigned_lang_raw, NULLIF(trim(r.wave), '') AS wave,
                {flag("is_pregenerated_first_prompt")} AS is_pregenerated_first_prompt,
                {flag("in_balanced_subset")} AS in_balanced_subset,
                {flag("in_balanced_subset_10")} AS in_balanced_subset_10,
@@ -255,14 +283,18 @@ def _write_people(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""
         CREATE TABLE {schema.T_ANNOTATORS} AS
-        SELECT NULLIF(trim(r.annotator_id), '') AS annotator_id,
-               {demo("annotator_country")} AS country, {demo("annotator_age")} AS age,
-               {demo("annotator_gender")} AS gender, {demo("annotator_education_level")} AS education,
-               {demo("annotator_political")} AS political, {demo("annotator_ethnicity")} AS ethnicity,
-               count(*)::INTEGER AS n_conversations
-        FROM row_status s JOIN raw r USING (source_row)
-        WHERE s.status = 'loaded'
-        GROUP BY 1 ORDER BY 1
+        SELECT annotator_id, {_canonical("country", "country_raw")} AS country, country_raw, age, gender, education,
+               political, ethnicity, n_conversations
+        FROM (
+            SELECT NULLIF(trim(r.annotator_id), '') AS annotator_id,
+                   {demo("annotator_country")} AS country_raw, {demo("annotator_age")} AS age,
+                   {demo("annotator_gender")} AS gender, {demo("annotator_education_level")} AS education,
+                   {demo("annotator_political")} AS political, {demo("annotator_ethnicity")} AS ethnicity,
+                   count(*)::INTEGER AS n_conversations
+            FROM row_status s JOIN raw r USING (source_row)
+            WHERE s.status = 'loaded'
+            GROUP BY 1)
+        ORDER BY 1
         """
     )
     con.execute(
@@ -301,12 +333,30 @@ def _summary(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict:
         "rejected_reasons": reasons,
         "ignored_columns": sorted(set(columns) - set(schema.RELEASE_COLUMNS)),
         "absent_optional_columns": [c for c in schema.OPTIONAL_COLUMNS if c not in present],
+        "cleaned_texts": int(one("SELECT coalesce(sum(n_tokens), 0) FROM turns")),
+        "repeated_candidates": one(
+            f"SELECT count(*) FROM {schema.T_COMPARISONS} "
+            f"WHERE len(list_distinct([{', '.join(schema.HASH_COLUMNS)}])) < {len(schema.HASH_COLUMNS)}"
+        ),
+        "renamed_values": _renamed(con),
     }
     assert summary["rows_read"] == summary["conversations"] + summary["duplicate_rows"] + summary["rejected_rows"]
     assert summary["turns_with_prompt"] == summary["comparisons"] + summary["rejected_turns"]
-    for t in ("raw", "row_status", "turns"):
+    for t in ("raw", "row_status", "turns", "spellings"):
         con.execute(f"DROP TABLE {t}")
     return summary
+
+
+def _renamed(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    """The spellings the file used that were stored under another (canonical) name, per kind."""
+    countries = con.execute(
+        f"SELECT DISTINCT country_raw, country FROM {schema.T_ANNOTATORS} WHERE country_raw <> country ORDER BY 1"
+    ).fetchall()
+    languages = con.execute(
+        f"SELECT DISTINCT assigned_lang_raw, assigned_lang FROM {schema.T_CONVERSATIONS} "
+        "WHERE assigned_lang_raw <> assigned_lang ORDER BY 1"
+    ).fetchall()
+    return {"country": dict(countries), "language": dict(languages)}
 
 
 def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], step) -> dict:

@@ -30,7 +30,7 @@ import polars as pl
 from analysis import schema, store
 from analysis.pipeline.llm_synthetic import RESERVED_PREFIX
 from analysis.pipeline.llm_table import TABLE, ensure_table, table_exists
-from analysis.text import md5_hex, normalise_space, truncate
+from analysis.text import clean_text, md5_hex, normalise_space, truncate
 
 REQUIRED = ("model", "prompt", "response")
 MAX_BYTES = 20 * 1024 * 1024
@@ -194,8 +194,13 @@ def _check_rows(body: list[list[str]], header: list[str], lookup: dict[str, str]
                 (i, "", "", f"has {len(rec)} fields, the header has {len(header)} (check quoting of commas)")
             )
             continue
-        model, prompt, response = rec[idx["model"]].strip(), rec[idx["prompt"]], rec[idx["response"]].strip()
-        prompt_hash = lookup.get(normalise_space(prompt)) if prompt.strip() else None
+        # Cleaned as the ingest cleans candidates, so an answer with and without an end-of-text token is one text.
+        model, prompt, response = (
+            rec[idx["model"]].strip(),
+            clean_text(rec[idx["prompt"]]),
+            clean_text(rec[idx["response"]]),
+        )
+        prompt_hash = lookup.get(normalise_space(prompt)) if prompt else None
         found = _row_problems(model, prompt, prompt_hash, response)
         if found:
             problems.append((i, model, _short(prompt), "; ".join(found)))

@@ -41,7 +41,7 @@ def test_overview_figures(con):
 def test_agreement_figures():
     ch = pl.DataFrame(
         [("P", "France", "t1", 4), ("P", "India", "t2", 4), ("P", "Italy", "t1", 2), ("P", "Italy", "t2", 2)],
-        schema=["prompt_hash", "country", "chosen_hash", "n"], orient="row",
+        schema=["unit_id", "country", "chosen_hash", "n"], orient="row",
     )  # fmt: skip
     fig = dashboard.jsd_heatmap(agreement.country_pair_matrix(ch, 1))
     z, order = fig.data[0].z, list(fig.data[0].x)
@@ -53,3 +53,6 @@ def test_agreement_figures():
     chosen = pl.DataFrame({"text": ["a" * 80, "b"], "All countries": [0.5, 0.5], "France": [1.0, 0.0]})
     fig = dashboard.candidate_share_bars(chosen, ["All countries", "France"])
     assert len(fig.data) == 2 and fig.data[0].y[-1].startswith("#1 ") and fig.data[0].y[-1].endswith("…")
+    md = pl.DataFrame({"text": ["### **Yes** <a href='x'>go</a>"], "France": [1.0]})
+    label = dashboard.candidate_share_bars(md, ["France"]).data[0].y[0]
+    assert label == "#1 Yes &lt;a href=&#x27;x&#x27;&gt;go&lt;/a&gt;"  # marks removed, tags shown as text

@@ -5,6 +5,8 @@ Reusable by every page's browser test:
 - ``server_url`` (session): ``streamlit run app.py`` on a free port with CAE_DB pointing at a demo database built for
   this test session (3,000 conversations, seed 0, then the E2E_PIPELINE steps); the base URL, e.g.
   ``http://127.0.0.1:8765``. ``e2e_db`` (session) is that database's path.
+- ``release_server_url`` (session): the same on the database built from a release-format file the project has never
+  seen (``release_db``; its hostile texts point at the ``probe`` request recorder of tests/conftest.py).
 - ``fresh_server_url`` (function): a server of its own that has served nothing yet (deep links on a new process).
 - ``page`` (function): a fresh browser context and page (1400 x 1000), closed after the test.
 - ``wait_for_app(page)``: wait until Streamlit has finished running (no running indicator, no stale elements).
@@ -144,6 +146,14 @@ def streamlit_server(db: Path, log_path: Path):
 def server_url(e2e_db, tmp_path_factory):
     _require_browser()
     with streamlit_server(e2e_db, tmp_path_factory.mktemp("e2e_server") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def release_server_url(release_db, tmp_path_factory):
+    """A server on the database built from the release-format file (tests/release_format.py, fixture release_db)."""
+    _require_browser()
+    with streamlit_server(release_db, tmp_path_factory.mktemp("release_server") / "streamlit.log") as url:
         yield url
 
 

@@ -105,11 +105,12 @@ def test_conversations_in_every_language_render(server_url, e2e_db, page, app_re
     save_screenshot(page, f"browse_reader_{lang}")
 
 
-def test_agreement_ranking_and_a_contested_prompt(server_url, page, app_ready, save_screenshot):
+def test_agreement_ranking_and_a_contested_set(server_url, page, app_ready, save_screenshot):
     page.goto(f"{server_url}/agreement")
     app_ready(page)
     _no_exception(page)
-    assert int(_metric(page, "Prompts").replace(",", "")) > 0
+    assert int(_metric(page, "Candidate sets").replace(",", "")) > 0
+    assert "candidate sets under these filters were shown to more than one annotator" in _main_text(page)
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 3
     save_screenshot(page, "agreement")
 
@@ -122,7 +123,7 @@ def test_agreement_ranking_and_a_contested_prompt(server_url, page, app_ready, s
     ranking = page.locator('[data-testid="stDataFrame"]:visible').first
     _click_first_row(page, ranking)
     app_ready(page)
-    assert "ag_prompt" in _params(page)
+    assert "ag_open" in _params(page)
     text = _main_text(page)
     assert "The prompt" in text and "Candidates" in text and "Choices per country" in text
     _no_exception(page)

@@ -82,7 +82,7 @@ def test_pairwise_jsd_uses_the_union_of_texts():
 
 # ---- many prompts at once ---------------------------------------------------------------------------------------
 def _choices(rows):
-    return pl.DataFrame(rows, schema=["prompt_hash", "country", "chosen_hash", "n"], orient="row")
+    return pl.DataFrame(rows, schema=["unit_id", "country", "chosen_hash", "n"], orient="row")
 
 
 def test_prompt_metrics_hand_computed():
@@ -101,7 +101,7 @@ def test_prompt_metrics_hand_computed():
             ("P3", "Italy", "t2", 1),
         ]
     )
-    m = {r["prompt_hash"]: r for r in agreement.prompt_metrics(ch, min_per_country=3).iter_rows(named=True)}
+    m = {r["unit_id"]: r for r in agreement.prompt_metrics(ch, min_per_country=3).iter_rows(named=True)}
     assert m["P1"]["n_choices"] == 7
     assert m["P1"]["top1_share"] == pytest.approx(1.0)
     assert m["P1"]["entropy_bits"] == pytest.approx(0.0)
@@ -152,7 +152,7 @@ def test_prompt_metrics_agrees_with_the_scalar_functions():
     ch = _choices(rows)
     metrics = agreement.prompt_metrics(ch, min_per_country=1)
     for r in metrics.iter_rows(named=True):
-        sub = ch.filter(pl.col("prompt_hash") == r["prompt_hash"])
+        sub = ch.filter(pl.col("unit_id") == r["unit_id"])
         overall = sub.group_by("chosen_hash").agg(pl.col("n").sum())["n"].to_numpy()
         assert r["entropy_bits"] == pytest.approx(agreement.entropy_bits(overall))
         assert r["top1_share"] == pytest.approx(agreement.top1_agreement(overall))
@@ -169,23 +169,23 @@ def test_prompt_metrics_empty_and_bad_input():
     empty = agreement.prompt_metrics(_choices([]).cast({"n": pl.Int64}))
     assert empty.is_empty() and empty.columns == list(agreement.METRIC_SCHEMA)
     with pytest.raises(ValueError, match="missing"):
-        agreement.prompt_metrics(pl.DataFrame({"prompt_hash": ["P"], "n": [1]}))
+        agreement.prompt_metrics(pl.DataFrame({"unit_id": ["P"], "n": [1]}))
 
 
 def test_sort_prompts_orders_by_the_chosen_measure():
     m = pl.DataFrame(
         {
-            "prompt_hash": ["a", "b", "c"],
+            "unit_id": ["a", "b", "c"],
             "entropy_bits": [0.5, 2.0, 1.0],
             "jsd_mean": [0.9, None, 0.1],
             "top1_share": [0.8, 0.2, 0.5],
             "n_annotators": [10, 12, 30],
         }
     )
-    assert agreement.sort_prompts(m, "contested")["prompt_hash"].to_list() == ["b", "c", "a"]
-    assert agreement.sort_prompts(m, "divided")["prompt_hash"].to_list() == ["a", "c", "b"]  # nulls last
-    assert agreement.sort_prompts(m, "agreed")["prompt_hash"].to_list() == ["a", "c", "b"]
-    assert agreement.sort_prompts(m, "answered")["prompt_hash"].to_list() == ["c", "b", "a"]
+    assert agreement.sort_prompts(m, "contested")["unit_id"].to_list() == ["b", "c", "a"]
+    assert agreement.sort_prompts(m, "divided")["unit_id"].to_list() == ["a", "c", "b"]  # nulls last
+    assert agreement.sort_prompts(m, "agreed")["unit_id"].to_list() == ["a", "c", "b"]
+    assert agreement.sort_prompts(m, "answered")["unit_id"].to_list() == ["c", "b", "a"]
     with pytest.raises(ValueError, match="unknown sort"):
         agreement.sort_prompts(m, "loudest")
 
@@ -211,7 +211,7 @@ def test_pair_divergences_and_country_matrix():
         ]
     )
     pairs = agreement.pair_divergences(ch, min_per_country=2)
-    got = {(r["prompt_hash"], r["c1"], r["c2"]): r for r in pairs.iter_rows(named=True)}
+    got = {(r["unit_id"], r["c1"], r["c2"]): r for r in pairs.iter_rows(named=True)}
     assert got[("P", "France", "India")]["jsd"] == pytest.approx(1.0)
     assert got[("P", "France", "India")]["n1"] == 4
     assert got[("Q", "France", "India")]["jsd"] == pytest.approx(0.0)

@@ -269,15 +269,15 @@ def test_revealed_positions_on_the_demo_match_an_independent_sql_computation(dem
         got = positions.revealed_positions(con, Filters(countries=("India", "France")), scores=scores)
         con.register("sc", scores)
         want = con.sql(
-            """WITH per AS (
-                 SELECT f.annotator_id,
-                        ch.self_expression - (a.self_expression + b.self_expression + c.self_expression + d.self_expression) / 4 AS dx,
-                        ch.secular - (a.secular + b.secular + c.secular + d.secular) / 4 AS dy
-                 FROM comparison_facts f
-                 JOIN sc ch ON ch.text_hash = f.chosen_hash
-                 JOIN sc a ON a.text_hash = f.a_hash JOIN sc b ON b.text_hash = f.b_hash
-                 JOIN sc c ON c.text_hash = f.c_hash JOIN sc d ON d.text_hash = f.d_hash
-                 WHERE f.country IN ('India', 'France'))
+            """WITH f AS (SELECT * FROM comparison_facts WHERE country IN ('India', 'France')),
+               offered AS (  -- a text shown in two slots is one offered text
+                 SELECT comparison_id, unnest(list_distinct([a_hash, b_hash, c_hash, d_hash])) AS h FROM f),
+               centre AS (
+                 SELECT o.comparison_id, avg(s.self_expression) AS mx, avg(s.secular) AS my
+                 FROM offered o JOIN sc s ON s.text_hash = o.h GROUP BY 1),
+               per AS (
+                 SELECT f.annotator_id, ch.self_expression - m.mx AS dx, ch.secular - m.my AS dy
+                 FROM f JOIN sc ch ON ch.text_hash = f.chosen_hash JOIN centre m USING (comparison_id))
                SELECT annotator_id, count(*) AS n, avg(dx) AS x, avg(dy) AS y FROM per GROUP BY 1 ORDER BY 1"""
         ).pl()
     finally:
@@ -298,14 +298,17 @@ def test_offered_points_and_people_data_on_the_demo(demo_db):
     try:
         scores = _hash_scores(con)
         n_comp = con.execute("SELECT count(*) FROM comparisons").fetchall()[0][0]
+        n_offered = con.execute(  # distinct texts per comparison: a repeated slot is one offered text
+            "SELECT sum(len(list_distinct([a_hash, b_hash, c_hash, d_hash]))) FROM comparisons"
+        ).fetchall()[0][0]
         llm_fixed = con.sql(
             "SELECT text_hash, 0.5::DOUBLE AS self_expression, 0.5::DOUBLE AS secular FROM llm_responses"
         ).pl()
         llm_scores = pl.concat([llm_fixed, scores]).unique("text_hash", keep="first", maintain_order=True)
         pts = positions.offered_points(con, Filters(), scores=llm_scores)
-        # one chosen candidate per comparison, four offered
+        # one chosen candidate per comparison, each distinct offered text once
         assert pts.filter(pl.col("chosen")).height == n_comp
-        assert pts.height == 4 * n_comp
+        assert pts.height == n_offered and n_offered < 4 * n_comp  # the demo has repeated slots
         pdata = positions.people_data(con, Filters(), scores=llm_scores, frame="revealed")
         md = positions.map_data(con, Filters(), scores=llm_scores, max_points=500, color_by="country")
     finally:

@@ -8,9 +8,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from analysis import text
+from analysis import schema, text
 from analysis.explore import agreement_queries, browse, overview
 from analysis.filters import Filters
+from analysis.text import SPECIAL_TOKENS
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,14 @@ def test_totals_match_plain_polars(con, facts, f):
     assert t["prompts"] == sub["prompt_hash"].n_unique()
     assert t["with_feedback"] == sub["feedback"].is_not_null().sum()
     assert t["feedback_share"] == pytest.approx(sub["feedback"].is_not_null().mean())
+    slots = [[h for h in row if h is not None] for row in sub.select(*schema.HASH_COLUMNS).rows()]
+    assert t["with_repeated_candidate"] == sum(len(set(s)) < len(s) for s in slots)
+
+
+def test_the_demo_shows_some_text_twice_in_a_set(con):
+    assert (
+        0 < overview.totals(con, Filters())["with_repeated_candidate"] < overview.totals(con, Filters())["comparisons"]
+    )
 
 
 def test_a_filter_changes_the_figures(con):
@@ -172,53 +181,80 @@ def test_conversation_reader(con, facts):
     assert browse.conversation(con, "no-such-conversation") is None
 
 
-def test_reader_strips_end_of_text_tokens(con):
-    row = con.sql(
-        "SELECT c.conversation_id FROM comparisons c JOIN candidates t "
-        "ON t.text_hash IN (c.a_hash, c.b_hash, c.c_hash, c.d_hash) WHERE t.text LIKE '%<|%|>%' LIMIT 1"
-    ).fetchall()
-    if not row:
-        pytest.skip("this demo has no candidate with a special token")
-    conv = browse.conversation(con, row[0][0])
+def test_no_special_token_reaches_the_reader(con):
+    """The release carries tokens such as <|end_of_text|> on some answers; ingest removes them (the demo has them)."""
+    assert (
+        con.execute("SELECT count(*) FROM candidates WHERE regexp_matches(text, ?)", [SPECIAL_TOKENS]).fetchall()[0][0]
+        == 0
+    )
+    cid = con.execute("SELECT conversation_id FROM comparisons ORDER BY 1 LIMIT 1").fetchall()[0][0]
+    conv = browse.conversation(con, cid)
     for letter in "abcd":
         assert not conv["turns"][letter].str.contains("<|", literal=True).any()
 
 
 # ---- agreement --------------------------------------------------------------------------------------------------
-def test_agreement_choices_keep_prompts_over_the_threshold(con, facts):
-    threshold = 4  # the 600-conversation demo has no prompt with 10 annotators; the full demo has hundreds
-    ch = agreement_queries.agreement_choices(con, Filters(), threshold)
+def _set_ids(facts: pl.DataFrame) -> pl.DataFrame:
+    """Each comparison's candidate set, computed here from the hashes (a prompt and its distinct texts)."""
+    return facts.with_columns(
+        set_key=pl.concat_str([pl.col("prompt_hash"), pl.concat_list(["a_hash", "b_hash", "c_hash", "d_hash"])
+                               .list.unique().list.sort().list.join(",")], separator=":")
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("by", ["set", "prompt"])
+def test_agreement_choices_keep_units_over_the_threshold(con, facts, by):
+    threshold = 3
+    ch = agreement_queries.agreement_choices(con, Filters(), threshold, by)
     assert ch.height > 0
-    per_prompt = facts.group_by("prompt_hash").agg(n_ann=pl.col("annotator_id").n_unique(), n=pl.len())
-    keep = per_prompt.filter(pl.col("n_ann") >= threshold)
-    assert set(ch["prompt_hash"].unique()) == set(keep["prompt_hash"])
-    assert ch["n"].sum() == keep["n"].sum()
-    assert agreement_queries.agreement_choices(con, INDIA, threshold)["country"].unique().to_list() in (["India"], [])
+    key = "set_key" if by == "set" else "prompt_hash"
+    per_unit = _set_ids(facts).group_by(key).agg(n_ann=pl.col("annotator_id").n_unique(), n=pl.len())
+    keep = per_unit.filter(pl.col("n_ann") >= threshold)
+    assert ch["unit_id"].n_unique() == keep.height and ch["n"].sum() == keep["n"].sum()
+    if by == "prompt":
+        assert set(ch["unit_id"].unique()) == set(keep["prompt_hash"])
+    assert agreement_queries.agreement_choices(con, INDIA, threshold, by)["country"].unique().to_list() in (
+        ["India"],
+        [],
+    )
 
 
-def test_agreement_views_and_prompt_detail(con, facts):
-    views = agreement_queries.agreement_views(con, Filters(), 4, "divided", min_per_country=1)
+def test_sets_seen_once_are_counted_and_left_out(con, facts):
+    shared = agreement_queries.shared_sets(con, Filters())
+    per_set = _set_ids(facts).group_by("set_key").agg(n_ann=pl.col("annotator_id").n_unique())
+    assert shared == {"sets": per_set.height, "shared": per_set.filter(pl.col("n_ann") > 1).height}
+    assert 0 < shared["shared"] < shared["sets"]  # the demo shares its pregenerated sets, not the rest
+    seen_once = agreement_queries.agreement_choices(con, Filters(), 2, "set")["unit_id"].n_unique()
+    assert seen_once == shared["shared"]
+
+
+def test_agreement_views_and_unit_detail(con, facts):
+    views = agreement_queries.agreement_views(con, Filters(), 3, "divided", min_per_country=1, by="set")
     table = views["table"]
     assert table.height > 0
     jsd = table["jsd_mean"].to_list()
     non_null = [v for v in jsd if v is not None]
     assert non_null == sorted(non_null, reverse=True)
-    assert all(v is None for v in jsd[len(non_null) :])  # prompts with one country last
-    assert (table["n_annotators"] >= 4).all()
+    assert all(v is None for v in jsd[len(non_null) :])  # units with one country last
+    assert (table["n_annotators"] >= 3).all() and (table["n_candidates"] <= 4).all()  # a set holds <= 4 texts
     assert len(non_null) > 0
     assert set(views["pairs"]["c1"]) <= set(overview.filter_options(con)["countries"])
-    contested = agreement_queries.agreement_table(con, Filters(), 4, "contested")
-    assert contested["entropy_bits"].to_list() == sorted(contested["entropy_bits"].to_list(), reverse=True)
 
+    unit = table["unit_id"][0]
     ph = table["prompt_hash"][0]
-    cands = agreement_queries.prompt_candidates(con, Filters(), ph)
-    sub = facts.filter(pl.col("prompt_hash") == ph)
-    assert cands["shown"].sum() == 4 * sub.height
+    sets = _set_ids(facts)
+    key = sets.filter(pl.col("prompt_hash") == ph)["set_key"].mode()[0]
+    sub = sets.filter(pl.col("set_key") == key)
+    cands = agreement_queries.unit_candidates(con, Filters(), unit)
+    assert cands.height == len(key.split(":")[1].split(","))
+    assert cands["shown"].to_list() == [sub.height] * cands.height  # every text of a set is shown in each comparison
     assert cands["chosen"].sum() == sub.height
     assert cands["All countries"].sum() == pytest.approx(1.0)
     for country in sub["country"].unique():
         assert cands[country].sum() == pytest.approx(1.0)
-    totals = agreement_queries.prompt_country_totals(con, Filters(), ph)
+    totals = agreement_queries.unit_country_totals(con, Filters(), unit)
     assert totals["choices"].sum() == sub.height
-    assert agreement_queries.prompt_text(con, ph)
-    assert agreement_queries.prompt_text(con, "nope") is None
+    assert agreement_queries.unit_prompt(con, unit) == agreement_queries.unit_prompt(con, ph, "prompt")
+    assert agreement_queries.unit_prompt(con, "nope") is None
+    pooled = agreement_queries.unit_candidates(con, Filters(), ph, "prompt")
+    assert pooled["chosen"].sum() == facts.filter(pl.col("prompt_hash") == ph).height

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,66 +14,21 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from analysis.explore import agreement_queries
+from tests.pages.harness import APP, TIMEOUT, app_on
+from tests.pages.harness import metrics as _metrics
+from tests.pages.harness import text as _text
 from tests.values_fixtures import scored_demo_db  # noqa: F401  (session fixture)
 from ui import registry
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
+pytestmark = pytest.mark.usefixtures("navigation_mode")
 PAGES = ["pages/overview.py", "pages/browse.py", "pages/agreement.py", "pages/sql_console.py"]
-TIMEOUT = 60
-_PREFIX = {
-    "pages/overview.py": "ov_",
-    "pages/browse.py": "br_",
-    "pages/agreement.py": "ag_",
-    "pages/sql_console.py": "sql_",
-}
-
-
-@pytest.fixture(autouse=True)
-def _navigation_mode(monkeypatch):
-    """AppTest resets PagesManager.uses_pages_directory before every run, so with a pages/ folder beside app.py its
-    reruns execute the page file alone (the old multipage mode) and drop app.py's sidebar. The real server sets the
-    flag to False for good once st.navigation is called; do the same here."""
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 @pytest.fixture
 def app(demo_db, monkeypatch):
-    monkeypatch.setenv("CAE_DB", str(demo_db))
-
-    def make(page: str | None = None, **params: str) -> AppTest:
-        """A session opened from a link: the filters (and, for the landing page, its state) in the first URL;
-        another page's own state is in the URL when that page opens (AppTest always lands on the default page)."""
-        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-        own = {k: v for k, v in params.items() if page and k.startswith(_PREFIX[page])}
-        for key, value in params.items():
-            if key not in own:
-                at.query_params[key] = value
-        at.run()
-        if page:
-            for key, value in own.items():
-                at.query_params[key] = value
-            at.switch_page(page).run()
-        assert not at.exception, [e.message for e in at.exception]
-        return at
-
-    return make
-
-
-def _metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def _text(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [s.value for s in at.subheader] + [c.value for c in at.caption]
-    parts += [w.value for w in at.warning] + [e.value for e in at.error] + [i.value for i in at.info]
-    return "\n".join(str(p) for p in parts)
+    return app_on(demo_db, monkeypatch)
 
 
 def _sha(path: Path) -> str:
@@ -195,8 +151,8 @@ def test_browse_search_page_and_reader(app, demo_db):
             "SELECT conversation_id FROM conversations WHERE assigned_lang = 'hi' ORDER BY 1 LIMIT 1"
         ).fetchall()[0][0]
     reader = app("pages/browse.py", br_conv=cid)
-    text = _text(reader)
-    assert f"Conversation `{cid}`" in text
+    text = re.sub(r"\\(.)", r"\1", _text(reader))  # as the reader sees it, Markdown escapes undone
+    assert f"Conversation {cid}" in text
     assert text.count("✔ chosen") == n_turns
     assert "Annotator" in text and "Country" in text
     reader.button(key="br_close").click().run()
@@ -218,30 +174,37 @@ def test_browse_filter_changes_the_list_and_paging_is_in_the_url(app):
 
 
 # ---- agreement --------------------------------------------------------------------------------------------------
-def test_agreement_threshold_sort_and_prompt_detail(app, demo_db):
-    at = app("pages/agreement.py")  # default threshold 10: the small demo has no such prompt
-    assert any("No prompt is answered by 10" in w.value for w in at.warning)
-    at.number_input(key="ag_min").set_value(4).run()
+def test_agreement_threshold_sort_and_unit_detail(app, demo_db):
+    at = app("pages/agreement.py", ag_min="400")  # no candidate set of the demo is answered by 400 people
+    assert any("No candidate set is answered by 400" in w.value for w in at.warning)
+    at.number_input(key="ag_min").set_value(3).run()
     assert not at.exception
-    m4 = _metrics(at)
-    assert int(m4["Prompts"]) > 0
-    assert dict(at.query_params)["ag_min"] == "4"
+    m3 = _metrics(at)
+    assert int(m3["Candidate sets"]) > 0
+    assert dict(at.query_params)["ag_min"] == "3"
     at.selectbox(key="ag_sort").set_value("divided").run()
     assert dict(at.query_params)["ag_sort"] == "divided"
     at.sidebar.multiselect(key="f_country").select("India").select("Brazil").run()
-    assert _metrics(at)["Prompts"] != m4["Prompts"]
-    # Click-through by link: the prompt's text, its candidates with per-country shares.
+    assert _metrics(at)["Candidate sets"] != m3["Candidate sets"]
+    # Pooling a prompt's sets is a choice in the URL and comes with a warning.
+    pooled = app("pages/agreement.py", ag_min="3", ag_by="prompt")
+    assert any("Pooling every candidate set" in w.value for w in pooled.warning)
+    assert "Prompts" in _metrics(pooled)
+    # Click-through by link: the set's prompt, its candidates with per-country shares.
     with duckdb.connect(str(demo_db), read_only=True) as con:
-        ph, text = con.sql(
-            "SELECT prompt_hash, text FROM prompts WHERE n_annotators >= 4 ORDER BY n_annotators DESC LIMIT 1"
-        ).fetchall()[0]
-    detail = app("pages/agreement.py", ag_min="4", ag_prompt=ph)
+        set_id = con.sql(
+            f"SELECT {agreement_queries.SET_ID} AS set_id FROM comparisons GROUP BY set_id "
+            "ORDER BY count(DISTINCT annotator_id) DESC, set_id LIMIT 1"
+        ).fetchall()[0][0]
+    detail = app("pages/agreement.py", ag_min="3", ag_open=set_id)
     assert "The prompt" in _text(detail)
     cands = [df.value for df in detail.dataframe if "chosen_when_shown" in df.value.columns]
     assert cands and "All countries" in cands[0].columns
-    assert dict(detail.query_params)["ag_prompt"] == ph
+    assert dict(detail.query_params)["ag_open"] == set_id
     detail.button(key="ag_close").click().run()
-    assert "ag_prompt" not in dict(detail.query_params)
+    assert "ag_open" not in dict(detail.query_params)
+    missing = app("pages/agreement.py", ag_min="3", ag_open="not-a-set")
+    assert any("No candidate set not-a-set" in re.sub(r"\\(.)", r"\1", e.value) for e in missing.error)
 
 
 # ---- SQL console ------------------------------------------------------------------------------------------------

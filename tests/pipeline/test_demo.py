@@ -88,10 +88,11 @@ def test_choices_follow_the_country_preference_model(demo_db_full):
     United States more self-expression than India, as the generator's illustrative positions say."""
     from analysis.pipeline.demo import COUNTRY_IDEALS, response_pool
     from analysis.pipeline.templates import load_templates
+    from analysis.text import clean_text
 
     texts, cells = response_pool(load_templates())
     n_cells, variants = len(cells), 3
-    cell_of_text = {t: (i // variants) % n_cells for i, t in enumerate(texts)}
+    cell_of_text = {clean_text(t): (i // variants) % n_cells for i, t in enumerate(texts)}  # stored texts are cleaned
     con = duckdb.connect(str(demo_db_full), read_only=True)
     rows = con.execute(
         "SELECT f.country, k.text FROM comparison_facts f JOIN candidates k ON k.text_hash = f.chosen_hash"

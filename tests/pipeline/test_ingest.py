@@ -235,7 +235,7 @@ def test_unseen_category_values_load_as_they_are(tmp_path):
         make_row(
             "c1",
             annotator_age="65-74",
-            annotator_country="Brasil",
+            annotator_country="Atlantis",
             assigned_lang="es",
             annotator_political="Anarcho-syndicalist",
             wave="3b",
@@ -243,8 +243,89 @@ def test_unseen_category_values_load_as_they_are(tmp_path):
     ]
     db = tmp_path / "db.duckdb"
     ingest(write_csv(tmp_path / "x.csv", rows), db)
-    assert q(db, "SELECT age, country, political FROM annotators") == [("65-74", "Brasil", "Anarcho-syndicalist")]
+    assert q(db, "SELECT age, country, political FROM annotators") == [("65-74", "Atlantis", "Anarcho-syndicalist")]
     assert q(db, "SELECT assigned_lang, wave FROM conversations") == [("es", "3b")]
+
+
+def _variants(spelling: str) -> list[str]:
+    """A spelling as files write it: as listed, upper case, title case, padded, dotted or hyphenated."""
+    out = [spelling, spelling.upper(), spelling.title(), f"  {spelling}  ", spelling.replace(" ", "-")]
+    if " " not in spelling and len(spelling) <= 3 and spelling.isascii():
+        out.append(".".join(spelling.upper()) + ".")  # U.S.A.
+    return out
+
+
+def test_every_spelling_of_a_country_or_language_is_stored_under_its_canonical_name(tmp_path):
+    rows, want = [], {}
+    for canonical, spellings in schema.COUNTRY_SPELLINGS.items():
+        for spelling in spellings:
+            for v in _variants(spelling):
+                aid = f"a{len(rows)}"
+                rows.append(make_row(f"c{len(rows)}", aid=aid, annotator_country=v, assigned_lang=""))
+                want[aid] = (canonical, v.strip())
+    langs = {}
+    for code, spellings in schema.LANGUAGE_SPELLINGS.items():
+        for spelling in spellings:
+            for v in _variants(spelling):
+                cid = f"c{len(rows)}"
+                rows.append(make_row(cid, aid=f"a{len(rows)}", assigned_lang=v))
+                langs[cid] = (code, v.strip())
+    db = tmp_path / "db.duckdb"
+    res = ingest(write_csv(tmp_path / "x.csv", rows), db)
+    assert res.summary["conversations"] == len(rows)
+    got = {a: (c, raw) for a, c, raw in q(db, "SELECT annotator_id, country, country_raw FROM annotators")}
+    assert {a: got[a] for a in want} == want
+    got_lang = {
+        c: (lang, raw)
+        for c, lang, raw in q(db, "SELECT conversation_id, assigned_lang, assigned_lang_raw FROM conversations")
+    }
+    assert {c: got_lang[c] for c in langs} == langs
+    assert {c for (c,) in q(db, "SELECT DISTINCT country FROM annotators")} == set(schema.COUNTRIES)
+    renamed = res.summary["renamed_values"]
+    assert renamed["country"]["united states"] == "United States" and renamed["country"]["U.S.A."] == "United States"
+    assert "India" not in renamed["country"]  # already canonical: not a renaming
+    assert renamed["language"]["Hindi"] == "hi"
+
+
+def test_a_value_outside_the_known_spellings_keeps_its_own_spelling(tmp_path):
+    rows = [
+        make_row("c1", aid="a1", annotator_country="  new zealand "),
+        make_row("c2", aid="a2", annotator_country="usa!"),
+    ]
+    db = tmp_path / "db.duckdb"
+    res = ingest(write_csv(tmp_path / "x.csv", rows), db)
+    assert sorted(q(db, "SELECT country, country_raw FROM annotators")) == [
+        ("United States", "usa!"),  # punctuation is not part of a spelling
+        ("new zealand", "new zealand"),
+    ]
+    assert res.summary["renamed_values"]["country"] == {"usa!": "United States"}
+
+
+@pytest.mark.parametrize(
+    "token", ["<|end_of_text|>", "<|eot_id|>", "</s>", "<|im_end|>", "<|endoftext|>", "[/INST]", "<eos>"]
+)
+def test_a_special_token_is_cleaned_before_hashing_so_both_spellings_are_one_text(tmp_path, token):
+    a = schema.turn_column("first", "response_a")
+    rows = [
+        make_row("c1", aid="a1", **{a: "**Same** answer." + token}),
+        make_row("c2", aid="a2", **{a: "  **Same** answer.\n"}),
+        make_row("c3", aid="a3", **{schema.turn_column("first", "response_c"): f" {token} "}),  # nothing else in it
+    ]
+    db = tmp_path / "db.duckdb"
+    res = ingest(write_csv(tmp_path / "x.csv", rows), db)
+    assert q(db, "SELECT count(*) FROM candidates WHERE text = '**Same** answer.'") == [(1,)]
+    assert q(db, "SELECT count(DISTINCT a_hash) FROM comparisons WHERE conversation_id IN ('c1', 'c2')") == [(1,)]
+    assert q(db, "SELECT count(*) FROM candidates WHERE contains(text, ?)", [token]) == [(0,)]
+    assert res.summary["cleaned_texts"] == 2
+    assert res.summary["rejected_reasons"] == {"empty_candidate": 1}
+    assert_reconciles(res.summary)
+
+
+def test_repeated_slots_are_counted_in_the_summary(tmp_path):
+    same = {schema.turn_column("first", f"response_{x}"): "one text" for x in "bc"}
+    rows = [make_row("c1", aid="a1", **same), make_row("c2", aid="a2")]
+    res = ingest(write_csv(tmp_path / "x.csv", rows), tmp_path / "db.duckdb")
+    assert res.summary["repeated_candidates"] == 1
 
 
 def test_optional_columns_may_be_absent(tmp_path):

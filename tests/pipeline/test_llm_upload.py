@@ -101,6 +101,27 @@ def test_valid_upload_loads_every_row_unsynthetic(db):
     assert all(r[2] == text.md5_hex(r[3]) for r in rows)
 
 
+def test_an_uploaded_answer_is_cleaned_as_the_ingest_cleans_candidates(db):
+    data = _csv(
+        [
+            ["m", PROMPTS[0] + "<|eot_id|>", "  **No**, adult children choose.<|end_of_text|>\n"],
+            ["m", PROMPTS[1], "<|end_of_text|>"],  # nothing left once cleaned
+        ]
+    )
+    res = _validate(db, data)
+    assert not res.ok and any("empty response" in e for e in res.errors)
+    assert res.problems["row"].to_list() == [3]
+    res = _validate(db, _csv([["m", PROMPTS[0] + "<|eot_id|>", "  **No**, adult children choose.<|end_of_text|>\n"]]))
+    assert res.ok, res.errors
+    assert llm_upload.load_upload(db, res) == 1
+    con = duckdb.connect(str(db), read_only=True)
+    stored = con.execute(f"SELECT text, text_hash, prompt_hash FROM {llm_table.TABLE}").fetchall()
+    con.close()
+    assert stored == [
+        ("**No**, adult children choose.", text.md5_hex("**No**, adult children choose."), text.md5_hex(PROMPTS[0]))
+    ]
+
+
 @pytest.mark.parametrize(
     "data, needle",
     [
