@@ -59,7 +59,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--where", default="", help="global filters as in the app's URL, e.g. 'country=India|France&turn=1'"
     )
-    parser.add_argument("--threads", type=int, default=None, help="BLAS threads (default: the library's choice)")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1; 0 = the library's choice)")
     parser.add_argument(
         "--refit", action="store_true", help="fit again even when a run with these parameters is stored"
     )
@@ -99,7 +99,7 @@ def _fit(db: Path, config: PrefsConfig, args: argparse.Namespace, filters: Filte
     with tqdm(total=config.splits, file=sys.stderr, desc=f"prefs by {config.grouping}", unit="split",
               disable=True if quiet else None) as bar:  # fmt: skip
         return prefs_store.prefs_db(
-            db, config, model=args.model, filters=filters, refit=args.refit, threads=args.threads,
+            db, config, model=args.model, filters=filters, refit=args.refit, threads=args.threads or None,
             progress=lambda done, total: bar.update(done - bar.n),
         )  # fmt: skip
 

@@ -127,12 +127,15 @@ def text_features(data: ChoiceData, config: PrefsConfig, train_texts: np.ndarray
             sample = rng.choice(sample, size=config.pca_sample, replace=False)
         X = data.vectors[np.sort(sample)].astype(np.float64)
         mean = X.mean(axis=0)
+        X -= mean
         d = D if config.dims == 0 else min(config.dims, D, max(len(sample) - 1, 1))
-        vals, vecs = np.linalg.eigh(np.cov(X - mean, rowvar=False))
+        vals, vecs = np.linalg.eigh(X.T @ X / max(len(X) - 1, 1))
         V = vecs[:, ::-1][:, :d]
         scale = float(np.sqrt(max(vals[::-1][:d].mean(), 1e-12)))
         basis = V / scale
-        parts.append((data.vectors @ basis.astype(np.float32)) - (mean @ basis).astype(np.float32))
+        Z = data.vectors @ basis.astype(np.float32)  # every text, one product; centred in place
+        Z -= (mean @ basis).astype(np.float32)
+        parts.append(Z)
     if config.features != "embedding":
         parts.append(data.axis_scores.astype(np.float32))
     F = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
@@ -140,16 +143,17 @@ def text_features(data: ChoiceData, config: PrefsConfig, train_texts: np.ndarray
 
 
 def candidate_features(tf: TextFeatures, texts: np.ndarray, position: bool) -> np.ndarray:
-    """(k, n, d) float32 candidate-major features: the texts' features plus one indicator per slot but the last,
-    centred within each set (the likelihood only sees differences inside a set)."""
-    k = texts.shape[1]
+    """(k, n, d) float32 candidate-major features: the texts' features plus one indicator per slot but the last.
+    (Not centred within each set: the likelihood, its gradient and Hessian only see differences inside a set.)"""
+    k, n = texts.shape[1], texts.shape[0]
     d_text = tf.F.shape[1]
-    X = np.zeros((k, texts.shape[0], d_text + (k - 1 if position else 0)), dtype=np.float32)
-    X[..., :d_text] = tf.F[texts.T]
+    X = np.empty((k, n, d_text + (k - 1 if position else 0)), dtype=np.float32)
+    for j in range(k):
+        np.take(tf.F, texts[:, j], axis=0, out=X[j, :, :d_text], mode="clip")  # indices are valid by construction
     if position:
+        X[..., d_text:] = 0.0
         for j in range(k - 1):
             X[j, :, d_text + j] = 1.0
-    X -= X.mean(axis=0, keepdims=True)
     return X
 
 
@@ -212,12 +216,10 @@ def text_weights(tf: TextFeatures, theta: np.ndarray) -> tuple[np.ndarray, np.nd
     return tf.basis @ theta[:d_emb], theta[d_emb : d_emb + tf.n_axis]
 
 
-def text_utility(data: ChoiceData, w_emb: np.ndarray, w_axis: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """u(t) for the texts ``idx``: the embedding part plus, when fitted, the axis part (slot offsets excluded)."""
-    u = data.vectors[idx] @ w_emb.astype(np.float32)
-    if len(w_axis):
-        u = u + np.nan_to_num(data.axis_scores[idx]) @ w_axis
-    return u.astype(np.float64)
+def text_utility(tf: TextFeatures, theta: np.ndarray) -> np.ndarray:
+    """u(t) for every text (N,) under a fit: its text features times their weights (slot offsets excluded). Equal to
+    the full embedding times ``text_weights``'s vector, up to a constant that no comparison or ranking sees."""
+    return (tf.F @ theta[: tf.F.shape[1]].astype(np.float32)).astype(np.float64)
 
 
 def axis_reading(u: np.ndarray, scores: np.ndarray) -> tuple[float, float, int]:
@@ -241,7 +243,7 @@ class _Split:
     scores: list[dict]
     weights: list[dict]
     readings: list[dict]
-    mean_weights: dict[str, tuple[np.ndarray, np.ndarray]]
+    utilities: dict[str, np.ndarray]  # model -> u(t) of every text
 
 
 def run_split(data: ChoiceData, config: PrefsConfig, fitted: list[int], s: int, shown: list[np.ndarray]) -> _Split:
@@ -272,28 +274,29 @@ def run_split(data: ChoiceData, config: PrefsConfig, fitted: list[int], s: int, 
         out.weights.append({**common, "iterations": f.iterations, "converged": f.converged,
                             "lam_path": [list(p) for p in path], "weights": w_emb.astype(np.float32),
                             "axis_weights": w_axis, "position": f.theta[tf.F.shape[1]:]})  # fmt: skip
-        out.mean_weights[name] = (w_emb, w_axis)
-        targets = [(POOLED, np.unique(data.texts))] if g is None else []
+        u = out.utilities[name] = text_utility(tf, f.theta)
+        targets = [(POOLED, np.arange(len(data.hashes)))] if g is None else []
         targets += [(names[h], shown[h]) for h in (fitted if g is None else [g])]
         for texts_of, idx in targets:
-            x, y, n_texts = axis_reading(text_utility(data, w_emb, w_axis, idx), data.axis_scores[idx])
+            x, y, n_texts = axis_reading(u[idx], data.axis_scores[idx])
             out.readings.append({**common, "texts_of": texts_of, "self_expression": x, "secular": y,
                                  "n_texts": n_texts})  # fmt: skip
     return out
 
 
 # ------------------------------------------------------------------------------------------------ examples
-def examples(data: ChoiceData, mean_weights: dict, fitted: list[int], shown: list[np.ndarray], n: int) -> pl.DataFrame:
+def examples(data: ChoiceData, utilities: dict, fitted: list[int], shown: list[np.ndarray], n: int) -> pl.DataFrame:
     """Per group: the ``n`` texts its model ranks highest relative to the pooled model (``favoured``) and the ``n``
-    it ranks lowest (``disfavoured``), by the difference of percentile ranks among the texts the group was shown."""
+    it ranks lowest (``disfavoured``), by the difference of percentile ranks among the texts the group was shown.
+    ``utilities``: each model's text utilities averaged over the splits."""
     rows = []
-    pooled = mean_weights[POOLED]
+    pooled = utilities[POOLED]
     for g in fitted:
         name, idx = data.group_names[g], shown[g]
         if len(idx) < 2:
             continue
-        own_pct = _percentile(text_utility(data, *mean_weights[name], idx))
-        pool_pct = _percentile(text_utility(data, *pooled, idx))
+        own_pct = _percentile(utilities[name][idx])
+        pool_pct = _percentile(pooled[idx])
         diff = own_pct - pool_pct
         in_group = data.group == g
         shown_n = np.bincount(data.texts[in_group].ravel(), minlength=len(data.hashes))
@@ -360,20 +363,22 @@ def run_prefs(
     t0 = time.perf_counter()
     shown = group_texts(data)
     parts: list[_Split] = []
+    sum_u: dict[str, np.ndarray] = {}
     for s in range(config.splits):
-        parts.append(run_split(data, config, fitted, s, shown))
+        part = run_split(data, config, fitted, s, shown)
+        for name, u in part.utilities.items():
+            sum_u[name] = sum_u.get(name, 0.0) + u
+        part.utilities = {}
+        parts.append(part)
         if progress:
             progress(s + 1, config.splits)
-    mean_weights = {
-        name: tuple(np.mean([p.mean_weights[name][i] for p in parts], axis=0) for i in (0, 1))
-        for name in parts[0].mean_weights
-    }
+    mean_u = {name: u / config.splits for name, u in sum_u.items()}
     result = PrefsResult(
         config=config, model=data.model, filters=filters, groups=tuple(data.group_names[g] for g in fitted),
         dropped=dropped, scores=pl.DataFrame([r for p in parts for r in p.scores]),
         weights=pl.DataFrame([r for p in parts for r in p.weights]),
         readings=pl.DataFrame([r for p in parts for r in p.readings]),
-        examples=examples(data, mean_weights, fitted, shown, config.n_examples),
+        examples=examples(data, mean_u, fitted, shown, config.n_examples),
     )  # fmt: skip
     result.summary = _summary(data, result, time.perf_counter() - t0)
     return result
@@ -396,9 +401,11 @@ def _summary(data: ChoiceData, result: PrefsResult, seconds: float) -> dict:
 
 
 def fit_with_limits(
-    data: ChoiceData, config: PrefsConfig, filters: Filters | None = None, progress=None, threads=None
+    data: ChoiceData, config: PrefsConfig, filters: Filters | None = None, progress=None, threads: int | None = 1
 ) -> PrefsResult:
-    """``run_prefs`` with BLAS limited to ``threads`` (None: the library's default)."""
+    """``run_prefs`` with BLAS limited to ``threads`` (None: the library's default). One thread by default: on cores
+    shared with other work, OpenBLAS's threads spin against it (a 140,000 x 67 product took 0.02 s on one thread and
+    0.1-5 s on two on the shared development machine); bench/bench_prefs.py measures both."""
     if threads is None:
         return run_prefs(data, config, filters, progress)
     with threadpool_limits(threads):

@@ -112,14 +112,14 @@ def load_choices(con: duckdb.DuckDBPyConnection, grouping: str, filters: Filters
         total = int(store.scalar(con, "SELECT count(*) FROM _choices") or 0)
         rows = store.query_pl(con, "SELECT * FROM _rows")
         hashes = store.query_pl(con, "SELECT text_hash FROM _texts ORDER BY i")["text_hash"].to_numpy()
+        if not rows.height:
+            raise ValueError(
+                "No choices to fit: the database holds no comparisons under these filters. Widen the filters, or "
+                "load data with `python -m analysis demo` / `python -m analysis ingest`."
+            )
+        vectors = _vectors(con, key, len(hashes))
     finally:
         con.execute("DROP TABLE IF EXISTS _rows; DROP TABLE IF EXISTS _texts; DROP TABLE IF EXISTS _choices")
-    if not rows.height:
-        raise ValueError(
-            "No choices to fit: the database holds no comparisons under these filters. Widen the filters, or load "
-            "data with `python -m analysis demo` / `python -m analysis ingest`."
-        )
-    vectors = store.load_vectors(con, key, hashes, missing="raise")
     people, annotator = np.unique(rows["annotator_id"].to_numpy().astype(str), return_inverse=True)
     names, group = np.unique(rows["grp"].to_numpy().astype(str), return_inverse=True)
     k = len(schema.HASH_COLUMNS)
@@ -136,6 +136,19 @@ def load_choices(con: duckdb.DuckDBPyConnection, grouping: str, filters: Filters
         model=key,
         n_skipped=total - rows.height,
     )
+
+
+def _vectors(con: duckdb.DuckDBPyConnection, key: str, n: int) -> np.ndarray:
+    """The vectors of the numbered texts (temporary table _texts), streamed; LookupError naming the command to run
+    when some have none."""
+    vectors = store.stream_vectors(con, key, "SELECT i, text_hash FROM _texts", n)
+    missing = n if vectors.shape[1] == 0 else int(np.isnan(vectors[:, 0]).sum())
+    if missing:
+        raise LookupError(
+            f"{missing:,} of {n:,} candidate texts have no stored embedding for model {key}: run "
+            f"`python -m analysis embed --db PATH --model {key}` first (or `python -m analysis prepare --db PATH`)."
+        )
+    return vectors
 
 
 def _axis_scores(con: duckdb.DuckDBPyConnection, key: str, hashes: np.ndarray) -> np.ndarray:

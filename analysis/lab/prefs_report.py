@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
 import scipy.stats
 
 from analysis import schema
+from analysis.filters import Filters
 from analysis.lab.preferences import POOLED
 
 METRICS: tuple[str, ...] = ("accuracy", "auc", "log_loss")
@@ -43,6 +45,19 @@ REFERENCE_NOTE = (
     "rather than by person, pairwise AUC possibly over different pairs; CuMA's accuracy is not necessarily over four "
     "candidates). Here: a linear model on PCA-reduced frozen embeddings of the model named above, split by person."
 )
+
+
+def references_sentence() -> str:
+    """The published figures in one line, from REFERENCES."""
+    parts = [
+        f"{r['source'].split(' ')[0]}: {METRIC_LABELS[r['metric']]} "
+        + (f"{r['value']:.3f}" if r["metric"] == "auc" else f"{100 * r['value']:.1f}%")
+        + f" ({r['what']})"
+        for r in REFERENCES
+    ]
+    return "Published on this data: " + "; ".join(parts) + "."
+
+
 ASSOCIATION_NOTE = (
     "These are associations in the data: which texts the people of a group tended to choose, as a linear model of "
     "the texts' embeddings sees them. They are not causes, and the groups differ in more than the grouping (on the "
@@ -329,3 +344,32 @@ def report_text(report: dict) -> list[str]:
     out += ["", "published references for a pooled model (different setups):"]
     out += [f"  {r['source']}: {r['what']}: {r['metric']} {r['value']:.3f}" for r in REFERENCES]
     return out
+
+
+# ------------------------------------------------------------------------------------------------ the page's scope
+# grouping -> the Filters field that selects among its groups
+_GROUP_FILTER = {"country": "countries", "language": "languages", "age": "ages", "political": "politicals",
+                 "gender": "genders", "education": "educations"}  # fmt: skip
+
+
+def scope(grouping: str, run_filters: Filters, current: Filters, groups: Sequence[str]) -> tuple[list[str], str]:
+    """Which groups of a stored run to show under the sidebar's filters, and a plain sentence saying how the filters
+    were applied: a run fitted under exactly these filters shows every group; otherwise the run (fitted on all the
+    data) shows the groups the grouping's own filter selects, and the other filters are named as not applied."""
+    if run_filters == current:
+        note = "" if current.is_empty() else "These models were fitted on the comparisons the sidebar's filters select."
+        return list(groups), note
+    field = _GROUP_FILTER.get(grouping)
+    chosen = set(getattr(current, field)) if field else set()
+    shown = [g for g in groups if not chosen or g in chosen]
+    others = replace(current, **{field: ()}) if field else current
+    parts = []
+    if chosen:
+        parts.append(f"The sidebar's {field} filter picks which groups are shown.")
+    if not others.is_empty():
+        parts.append(
+            "The other filters are not applied to these numbers: the stored models were fitted on "
+            + ("all the data" if run_filters.is_empty() else "other filters")
+            + ". Fitting under these filters is one command (below)."
+        )
+    return shown, " ".join(parts)

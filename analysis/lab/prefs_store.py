@@ -174,6 +174,8 @@ def stored_runs_summary(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                     "splits": p.get("splits"), "dims": p.get("dims"), "features": p.get("features"),
                     "comparisons": s.get("n_comparisons"), "people": s.get("n_people"),
                     "fit_seconds": s.get("fit_seconds"), "created_at": row["created_at"]})  # fmt: skip
+    if not out:
+        return pl.DataFrame(schema={"model": pl.String, "grouping": pl.String, "filters": pl.String})
     return pl.DataFrame(out)
 
 
@@ -190,7 +192,7 @@ def prefs_db(
     filters: Filters | None = None,
     refit: bool = False,
     progress: Callable[[int, int], object] | None = None,
-    threads: int | None = None,
+    threads: int | None = 1,
 ) -> dict:
     """Fit (or reuse) and store the run of (model, grouping, filters). Returns {"run_id", "reused", "seconds"}."""
     filters = filters or Filters()
@@ -214,3 +216,15 @@ def prefs_db(
     finally:
         if owned:
             con.close()
+
+
+def command_line(db_label: str, grouping: str, model: Any = None, filters: Filters | None = None) -> str:
+    """The CLI command that computes (or reuses) the run of (model, grouping, filters)."""
+    key = model_key(model)
+    parts = [f"python -m analysis prefs --db {db_label} --group {grouping}"]
+    if key != model_key(None):
+        parts.append(f"--model {key}")
+    where = "&".join(f"{k}={v}" for k, v in (filters or Filters()).to_query_params().items())
+    if where:
+        parts.append(f"--where '{where}'")
+    return " ".join(parts)

@@ -77,3 +77,12 @@ def test_bad_strength_is_refused():
     X, chosen, _ = _problem(n=20)
     with pytest.raises(ValueError, match="positive"):
         cl.fit([cl.Part(X, chosen)], 0.0)
+
+
+def test_a_subsampled_hessian_reaches_the_same_optimum():
+    X, chosen, _ = _problem(n=3000, d=9, seed=5)
+    exact = cl.fit([cl.Part(X, chosen)], 0.5)
+    sampled = cl.fit([cl.Part(X[:, :1000], chosen[:1000]), cl.Part(X[:, 1000:], chosen[1000:])], 0.5, hessian_rows=150)
+    assert exact.converged and sampled.converged
+    assert sampled.objective == pytest.approx(exact.objective, rel=1e-7)
+    assert np.allclose(exact.theta, sampled.theta, atol=1e-3)
