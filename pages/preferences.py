@@ -34,6 +34,10 @@ METHOD = """
   delete-d jackknife for the axis readings.
 - **Axis reading.** A model's text utility regressed on the texts' value-axis coordinates, over the texts the group
   was shown: the change in log-odds of being chosen per unit toward self-expression (x) and secular-rational (y).
+- **Capacity.** The gap compares models of the same size. With more dimensions one pooled model can learn different
+  tastes for different kinds of text (languages, say, which mostly coincide with countries) and part of the gap
+  closes: on the demo the largest gap (India) is 17 points at 64 dimensions and 8 at all 384 (README, "Preference
+  models"). Fit with `--dims 128` or `--dims 0` to check a finding.
 """
 METRIC_OPTIONS = {"top-1 accuracy": "accuracy", "pairwise AUC": "auc", "log-loss": "log_loss"}
 DIRECTIONS = {"favoured more than the pooled model does": "favoured", "favoured less": "disfavoured"}

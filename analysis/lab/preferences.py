@@ -115,17 +115,25 @@ class TextFeatures:
     n_axis: int  # the last n_axis columns of F are the axis coordinates
 
 
-def text_features(data: ChoiceData, config: PrefsConfig, train_texts: np.ndarray, rng) -> TextFeatures:
-    """PCA of the embeddings fitted on the training texts (a seeded sample), scaled to unit mean variance per
-    dimension, and/or the axis coordinates."""
+def pca_sample(data: ChoiceData, train_rows: np.ndarray, size: int, rng) -> np.ndarray:
+    """Distinct texts of the training comparisons: all of them when there are at most ``size`` comparisons' worth,
+    else those of a seeded sample of ``size`` / k training comparisons (each text is shown about once on the release,
+    so this is a uniform sample of the training texts without listing them all)."""
+    rows = np.flatnonzero(train_rows)
+    per = data.texts.shape[1]
+    if len(rows) * per > size:
+        rows = rng.choice(rows, size=max(size // per, 1), replace=False)
+    return np.unique(data.texts[rows])
+
+
+def text_features(data: ChoiceData, config: PrefsConfig, sample: np.ndarray) -> TextFeatures:
+    """PCA of the embeddings fitted on ``sample`` (training texts only), scaled to unit mean variance per dimension,
+    and/or the axis coordinates."""
     parts: list[np.ndarray] = []
     D = data.vectors.shape[1]
     basis = np.zeros((D, 0))
     if config.features != "axes":
-        sample = train_texts
-        if len(sample) > config.pca_sample:
-            sample = rng.choice(sample, size=config.pca_sample, replace=False)
-        X = data.vectors[np.sort(sample)].astype(np.float64)
+        X = data.vectors[sample].astype(np.float64)
         mean = X.mean(axis=0)
         X -= mean
         d = D if config.dims == 0 else min(config.dims, D, max(len(sample) - 1, 1))
@@ -253,8 +261,7 @@ def run_split(data: ChoiceData, config: PrefsConfig, fitted: list[int], s: int, 
     test = split_people(person_group, config.test_fraction, rng)
     inner = np.zeros_like(test)
     inner[~test] = split_people(person_group[~test], INNER_FRACTION, rng)
-    train_rows = ~test[data.annotator]
-    tf = text_features(data, config, np.unique(data.texts[train_rows]), rng)
+    tf = text_features(data, config, pca_sample(data, ~test[data.annotator], config.pca_sample, rng))
     lay = layout(data, test, inner)
     X = candidate_features(tf, data.texts[lay.order], config.position)
     chosen = data.chosen[lay.order]
