@@ -84,7 +84,12 @@ def fit_button(grouping: str, model: str, filters: Filters, label: str, key: str
         def _progress(done: int, total: int) -> None:
             bar.progress(done / total, text=f"Split {done} of {total} fitted")
 
-        out = prefs_store.prefs_db(db.db_path(), PrefsConfig(grouping=grouping), model, filters, progress=_progress)
+        try:
+            out = prefs_store.prefs_db(db.db_path(), PrefsConfig(grouping=grouping), model, filters, progress=_progress)
+        except (LookupError, ValueError) as exc:  # no embeddings yet, no choices under the filters: say what to run
+            status.update(label="Could not fit", state="error")
+            st.error(str(exc))
+            return
         status.update(label=f"Done in {out['seconds']:.0f} s: run {out['run_id']} stored.", state="complete")
     st.rerun()
 

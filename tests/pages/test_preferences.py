@@ -122,3 +122,13 @@ def test_fit_from_the_page_when_nothing_is_stored(prefs_demo_db, monkeypatch, tm
     at.button(key="pf_fit").click().run()
     assert not at.exception, at.exception
     assert len(at.get("plotly_chart")) == 3
+
+
+def test_fit_without_embeddings_says_what_to_run(demo_db, monkeypatch, tmp_path):
+    db = tmp_path / "demo.duckdb"
+    db.write_bytes(Path(demo_db).read_bytes())  # the plain demo: no embeddings yet
+    at = _app(db, monkeypatch)
+    assert not at.exception, at.exception
+    at.button(key="pf_fit").click().run()
+    assert not at.exception, at.exception
+    assert "python -m analysis embed" in _texts(at.error)
