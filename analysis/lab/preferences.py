@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_limits
 from analysis.filters import Filters
 from analysis.lab import conditional_logit as cl
 from analysis.lab.prefs_data import GROUPINGS, ChoiceData
+from analysis.schema import AXIS_X, AXIS_Y
 
 POOLED = "(pooled)"  # the name of the pooled model in tables (its rows also carry is_pooled = true)
 FEATURES = ("embedding", "axes", "embedding+axes")
@@ -286,8 +287,7 @@ def run_split(data: ChoiceData, config: PrefsConfig, fitted: list[int], s: int, 
         targets += [(names[h], shown[h]) for h in (fitted if g is None else [g])]
         for texts_of, idx in targets:
             x, y, n_texts = axis_reading(u[idx], data.axis_scores[idx])
-            out.readings.append({**common, "texts_of": texts_of, "self_expression": x, "secular": y,
-                                 "n_texts": n_texts})  # fmt: skip
+            out.readings.append({**common, "texts_of": texts_of, AXIS_X: x, AXIS_Y: y, "n_texts": n_texts})
     return out
 
 
@@ -317,16 +317,15 @@ def examples(data: ChoiceData, utilities: dict, fitted: list[int], shown: list[n
                 rows.append(
                     {"group": name, "direction": direction, "rank": rank, "text_hash": str(data.hashes[t]),
                      "pct_own": float(own_pct[i]), "pct_pooled": float(pool_pct[i]), "n_shown": int(shown_n[t]),
-                     "n_chosen": int(chosen_n[t]), "self_expression": float(data.axis_scores[t, 0]),
-                     "secular": float(data.axis_scores[t, 1])}
+                     "n_chosen": int(chosen_n[t]), AXIS_X: float(data.axis_scores[t, 0]),
+                     AXIS_Y: float(data.axis_scores[t, 1])}
                 )  # fmt: skip
     return pl.DataFrame(rows, schema=EXAMPLE_SCHEMA)
 
 
 EXAMPLE_SCHEMA = {
     "group": pl.String, "direction": pl.String, "rank": pl.Int64, "text_hash": pl.String, "pct_own": pl.Float64,
-    "pct_pooled": pl.Float64, "n_shown": pl.Int64, "n_chosen": pl.Int64, "self_expression": pl.Float64,
-    "secular": pl.Float64,
+    "pct_pooled": pl.Float64, "n_shown": pl.Int64, "n_chosen": pl.Int64, AXIS_X: pl.Float64, AXIS_Y: pl.Float64,
 }  # fmt: skip
 
 
