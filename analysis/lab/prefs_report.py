@@ -24,6 +24,7 @@ import scipy.stats
 from analysis import schema
 from analysis.filters import Filters
 from analysis.lab.preferences import POOLED
+from analysis.lab.prefs_data import GROUPING_LABELS
 
 METRICS: tuple[str, ...] = ("accuracy", "auc", "log_loss")
 METRIC_LABELS = {"accuracy": "top-1 accuracy", "auc": "pairwise AUC", "log_loss": "log-loss"}
@@ -365,7 +366,7 @@ def scope(grouping: str, run_filters: Filters, current: Filters, groups: Sequenc
     others = replace(current, **{field: ()}) if field else current
     parts = []
     if chosen:
-        parts.append(f"The sidebar's {field} filter picks which groups are shown.")
+        parts.append(f"The sidebar's {GROUPING_LABELS[grouping].lower()} filter picks which groups are shown.")
     if not others.is_empty():
         parts.append(
             "The other filters are not applied to these numbers: the stored models were fitted on "
