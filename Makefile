@@ -30,9 +30,11 @@ browser:
 	else echo "Install Debian's browser first: sudo apt-get update && sudo apt-get install -y chromium chromium-driver fonts-noto-core"; exit 1; fi
 
 # The demo database and everything the values map needs (analysis/pipeline/steps.py); each step reuses what is stored.
+# Then the preference models of the Preferences page (seconds on the demo; reused when already stored).
 demo: setup
 	@[ -f $(DEMO_DB) ] || $(PY) -m analysis demo --db $(DEMO_DB)
 	$(PY) -m analysis prepare --db $(DEMO_DB)
+	$(PY) -m analysis prefs --db $(DEMO_DB) > /dev/null
 
 app: demo
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false

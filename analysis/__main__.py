@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sql": ("analysis.cli.sql", "Run one read-only SQL query against a database (same guard as the app)"),
     "sample": ("analysis.cli.sample", "Evaluate a candidate-sampling strategy on the value plane"),
     "simulate": ("analysis.cli.simulate", "Simulate heterogeneous annotators and reward-model recovery"),
+    "prefs": ("analysis.cli.prefs", "Fit preference models on the data's choices: pooled, per group, held-out people"),
 }
 
 

@@ -66,6 +66,12 @@ T_AXIS_SCORES = "axis_scores"  # (model, anchors_version, text_hash, self_expres
 T_AXIS_VALIDITY = "axis_validity"  # (model, anchors_version, axis, language, accuracy, n)
 T_AXIS_RUNS = "axis_runs"  # (model, anchors_version, params, anchors, n_scored, created_at)
 T_LLM_RESPONSES = "llm_responses"  # (model, prompt_hash, text_hash, text, synthetic, uploaded_at)
+# Preference models fitted on the choices (python -m analysis prefs), one run per (model, grouping, filters).
+T_PREF_RUNS = "pref_runs"  # (run_id, model, grouping, filters, params, summary, created_at)
+T_PREF_SCORES = "pref_scores"  # per run, split, fitted model and test group: accuracy, auc, log_loss, sizes
+T_PREF_WEIGHTS = "pref_weights"  # per run, split and fitted model: the L2 strength and the weight vectors
+T_PREF_READINGS = "pref_readings"  # per run, split, fitted model and text set: slopes of utility on the two axes
+T_PREF_EXAMPLES = "pref_examples"  # per run and group: the texts its model ranks most unlike the pooled model
 
 # Key columns shared across tables.
 C_TEXT_HASH = "text_hash"  # md5(text), lowercase hex, as DuckDB computes it

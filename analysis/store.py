@@ -208,6 +208,41 @@ def load_vectors(
     return out
 
 
+def stream_vectors(
+    con: duckdb.DuckDBPyConnection,
+    key: str,
+    index_sql: str,
+    n: int,
+    batch_rows: int = 65_536,
+    memory_limit: str | None = "1GB",
+) -> np.ndarray:
+    """Stored vectors of model ``key`` for the texts numbered by the query ``index_sql`` (columns ``i`` in 0..n-1 and
+    ``text_hash``) as one (n, d) float32 array, row i for text i; NaN rows for texts without a vector.
+
+    For many texts (the release has about 930,000 candidates): the vectors arrive in Arrow batches straight into the
+    array, and DuckDB runs the query under ``memory_limit`` (restored afterwards), so the peak stays near the array
+    itself instead of several copies of it (``load_vectors`` builds a frame of lists first)."""
+    dim = vector_dim(con, key)
+    out = np.full((n, dim), np.nan, dtype=np.float32)
+    if not n or not dim:
+        return out
+    previous = scalar(con, "SELECT current_setting('memory_limit')") if memory_limit else None
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    try:
+        sql = (
+            f"SELECT w.i, e.vector FROM {schema.T_EMBEDDINGS} e JOIN ({index_sql}) w ON e.text_hash = w.text_hash "
+            "WHERE e.model = $key"
+        )
+        for batch in con.sql(sql, params={"key": key}).to_arrow_reader(batch_rows):
+            rows = batch.column(0).to_numpy()
+            out[rows] = batch.column(1).flatten().to_numpy().reshape(len(rows), dim)
+    finally:
+        if previous:
+            con.execute(f"SET memory_limit = '{previous}'")
+    return out
+
+
 def vectors_matching(
     con: duckdb.DuckDBPyConnection, key: str, hashes_sql: str, exclude_projection: int | None = None
 ) -> tuple[list[str], np.ndarray]:

@@ -28,6 +28,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/values_map.py", "Values map", ":material/scatter_plot:", "vm_"),
     PageSpec("pages/sampling_lab.py", "Sampling lab", ":material/science:", "sl_"),
     PageSpec("pages/reward_recovery.py", "Reward recovery", ":material/model_training:", "rr_"),
+    PageSpec("pages/preferences.py", "Preferences from the data", ":material/diversity_3:", "pf_"),
     PageSpec("pages/sql_console.py", "SQL console", ":material/terminal:", "sql_"),
 )
 PREFIXES: tuple[str, ...] = tuple(p.prefix for p in PAGES)

@@ -282,10 +282,16 @@ def _turn_columns(rng: np.random.Generator, t: dict, shape: dict, cands: dict, p
     return cols
 
 
-def generate_frame(conversations: int = DEFAULT_CONVERSATIONS, seed: int = DEFAULT_SEED) -> pl.DataFrame:
-    """The synthetic release as a wide frame, one row per conversation, release column names and value formats."""
+def generate_frame(
+    conversations: int = DEFAULT_CONVERSATIONS, seed: int = DEFAULT_SEED, topics: int | None = None
+) -> pl.DataFrame:
+    """The synthetic release as a wide frame, one row per conversation, release column names and value formats.
+    ``topics`` keeps only the first so many template topics (fewer distinct texts, hence faster embedding: used by
+    tests that need many people but few texts); None keeps them all."""
     if conversations < 1:
         raise ValueError("conversations must be at least 1")
+    if topics is not None and topics < 1:
+        raise ValueError("topics must be at least 1")
     rng = np.random.default_rng(seed)
     t = load_templates()
     pool, _ = response_pool(t)
@@ -296,7 +302,8 @@ def generate_frame(conversations: int = DEFAULT_CONVERSATIONS, seed: int = DEFAU
     n = len(owner)
     country = ann["country"][owner]
     lang_idx = np.array([schema.LANGUAGES.index(schema.COUNTRY_LANG[c]) for c in country])
-    shape = _conversation_shape(rng, n, lang_idx, len(t["topics"]))
+    n_topics = len(t["topics"]) if topics is None else min(topics, len(t["topics"]))
+    shape = _conversation_shape(rng, n, lang_idx, n_topics)
     cands = _candidates_and_choices(rng, shape, ann["ideal"][owner], variants)
     cols: dict[str, object] = {
         "conversation_id": np.array([f"demo-{seed}-{i:06d}" for i in range(n)], dtype=object),
@@ -328,10 +335,12 @@ def generate_frame(conversations: int = DEFAULT_CONVERSATIONS, seed: int = DEFAU
     return pl.concat([frame, dups])
 
 
-def write_demo_csv(path: str | Path, conversations: int = DEFAULT_CONVERSATIONS, seed: int = DEFAULT_SEED) -> Path:
+def write_demo_csv(
+    path: str | Path, conversations: int = DEFAULT_CONVERSATIONS, seed: int = DEFAULT_SEED, topics: int | None = None
+) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    generate_frame(conversations, seed).write_csv(path)
+    generate_frame(conversations, seed, topics).write_csv(path)
     return path
 
 
@@ -341,11 +350,13 @@ def build_demo(
     seed: int = DEFAULT_SEED,
     progress: bool = False,
     csv_path: str | Path | None = None,
+    topics: int | None = None,
 ) -> IngestResult:
-    """Write the synthetic CSV and load it through the same ingest path as the real data."""
+    """Write the synthetic CSV and load it through the same ingest path as the real data (``topics``: see
+    ``generate_frame``)."""
     db_path = Path(db_path)
     csv_path = Path(csv_path) if csv_path else db_path.with_name(f"{db_path.stem}.synthetic.csv")
-    write_demo_csv(csv_path, conversations, seed)
+    write_demo_csv(csv_path, conversations, seed, topics)
     result = ingest(csv_path, db_path, synthetic=True, source_kind="demo", progress=progress)
     add_demo_extras(db_path, seed)
     return result
