@@ -66,12 +66,17 @@ def _read_text_file(path: str) -> list[str]:
 def format_validity(validity: pl.DataFrame, model: str) -> list[str]:
     """The held-out accuracy as lines of text: per axis and scheme, each language with n and its 95% interval; a
     '!' marks a cell whose interval reaches down to 0.6 (not to be read as a finding)."""
-    lines = [f"Held-out accuracy with {model} (chance 50%; '!' = 95% interval reaches down to 60%, not a finding):"]
+    lines = [
+        f"Held-out accuracy with {model}, on statements the axes were not fitted on (chance 50%; '!' = the 95% "
+        "interval reaches down to 60%: not a finding):"
+    ]
     for axis in axes.AXIS_ORDER:
         ref = axes.REFERENCE_ACCURACY[axis]
         lines.append(f"  {axes.AXIS_LABELS[axis]}   [the research's LLM judge: {ref:.1%}]")
-        for scheme in axes.SCHEMES:
+        for scheme in (*axes.SCHEMES, "independent"):
             part = validity.filter((pl.col("axis") == axis) & (pl.col("scheme") == scheme))
+            if not part.height:
+                continue
             cells = "  ".join(
                 f"{r['language']} {r['accuracy']:.0%} [{r['ci_low']:.0%}-{r['ci_high']:.0%}] n={r['n']}"
                 + ("!" if r["flagged"] else "")
@@ -105,6 +110,7 @@ def _score(args: argparse.Namespace, labels) -> int:
 def _validity(args: argparse.Namespace, labels) -> int:
     fit = axes.fitted(labels, args.model, progress=True)
     table = axes_store.sort_validity(fit.validity)
+    independent = axes.external_accuracy(args.model, labels)
     if args.json:
         out = {
             "model": model_key(args.model),
@@ -114,10 +120,15 @@ def _validity(args: argparse.Namespace, labels) -> int:
             "flag_at": axes.FLAG_AT,
             "reference_accuracy": axes.REFERENCE_ACCURACY,
             "validity": table.to_dicts(),
+            "independent": independent.to_dicts(),
         }
         print(json.dumps(out, ensure_ascii=False))
     else:
-        _print_validity(table, model_key(args.model))
+        _print_validity(pl.concat([table, independent]), model_key(args.model))
+        print(
+            f"  (independent set: the {independent.filter(pl.col('language') == 'all')['n'].sum()} anchor "
+            "statements of the earlier axes, analysis/content/external_statements.json, never fitted on)"
+        )
     return 0
 
 

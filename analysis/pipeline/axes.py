@@ -65,7 +65,7 @@ MAX_ITER = 2000
 LANGUAGE_FOLDS = 5
 FLAG_AT = 0.6  # a cell whose 95% interval reaches down to this is flagged
 SCHEMES: tuple[str, ...] = ("topic", "language")
-SCHEME_LABELS = {"topic": "topics held out", "language": "language held out"}
+SCHEME_LABELS = {"topic": "topics held out", "language": "language held out", "independent": "independent set"}
 ALL = "all"
 
 AXES_DIR = Path(__file__).resolve().parent.parent / "content" / "axes"
@@ -292,6 +292,24 @@ def held_out_validity(rows: pl.DataFrame, vectors: np.ndarray) -> pl.DataFrame:
             langs = langs_all[scored]
             out += [_cell(axis, scheme, lang, ok[langs == lang]) for lang in _language_order(langs.tolist())]
             out.append(_cell(axis, scheme, ALL, ok))
+    return pl.DataFrame(out, schema=VALIDITY_COLUMNS, orient="row")
+
+
+def external_accuracy(model: Any = None, labels: Any = None, progress: Any = None) -> pl.DataFrame:
+    """Accuracy of the fitted axes on the independent statements (labels.EXTERNAL_STATEMENTS, never fitted on),
+    per axis and language with intervals: VALIDITY_COLUMNS with scheme 'independent'."""
+    axis_model = fit_axes(labels, model)
+    rows = label_sets.load_external()
+    xy = axis_model.score(label_vectors(rows["text"].to_list(), model, progress))
+    langs = rows["language"].to_numpy()
+    out = []
+    for col, axis in enumerate(AXIS_ORDER):
+        idx, y = _axis_data(rows, axis)
+        ok = np.sign(xy[idx, col]) == y
+        out += [
+            _cell(axis, "independent", lang, ok[langs[idx] == lang]) for lang in _language_order(langs[idx].tolist())
+        ]
+        out.append(_cell(axis, "independent", ALL, ok))
     return pl.DataFrame(out, schema=VALIDITY_COLUMNS, orient="row")
 
 

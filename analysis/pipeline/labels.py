@@ -24,6 +24,9 @@ import polars as pl
 from analysis import schema
 
 DEFAULT_LABELS = Path(__file__).resolve().parent.parent / "content" / "labelled_values.jsonl"
+# The 300 anchor statements of the earlier, centroid-based axes (15 per pole and language), written before this
+# labelled set and never fitted on: an independent check of the fitted axes (``axes.external_accuracy``).
+EXTERNAL_STATEMENTS = Path(__file__).resolve().parent.parent / "content" / "external_statements.json"
 REGISTERS: tuple[str, ...] = ("opinion", "answer")
 COLUMNS: dict[str, Any] = {
     "language": pl.String,
@@ -73,21 +76,21 @@ def _clean_row(row: Any, where: str) -> tuple:
     return language, axis, pole, topic, register, item, text
 
 
-def _check_sizes(df: pl.DataFrame, source: str) -> None:
+def _check_sizes(df: pl.DataFrame, source: str, topics: bool) -> None:
     for pole in schema.POLES:
         n = df.filter(pl.col("pole") == pole).height
         if n < MIN_PER_POLE:
             raise LabelError(f"{source}: pole {pole} has {n} statement(s); it needs at least {MIN_PER_POLE}.")
-    for axis in (schema.AXIS_X, schema.AXIS_Y):
-        topics = df.filter(pl.col("axis") == axis)["topic"].n_unique()
-        if topics < MIN_TOPICS:
+    for axis in (schema.AXIS_X, schema.AXIS_Y) if topics else ():
+        n = df.filter(pl.col("axis") == axis)["topic"].n_unique()
+        if n < MIN_TOPICS:
             raise LabelError(
-                f"{source}: the {axis} axis has statements on {topics} topic(s); held-out validity needs at least "
+                f"{source}: the {axis} axis has statements on {n} topic(s); held-out validity needs at least "
                 f"{MIN_TOPICS} (give each statement a topic)."
             )
 
 
-def validate_labels(rows: Any, source: str = "labels") -> pl.DataFrame:
+def validate_labels(rows: Any, source: str = "labels", topics: bool = True) -> pl.DataFrame:
     """Check labelled rows (dicts or a DataFrame) and return them as a frame with COLUMNS, one row per distinct
     text. The same text under two poles is an error; an exact repeat is kept once."""
     if isinstance(rows, pl.DataFrame):
@@ -104,7 +107,7 @@ def validate_labels(rows: Any, source: str = "labels") -> pl.DataFrame:
         seen[text] = pole
         out.append(row)
     df = pl.DataFrame(out, schema=COLUMNS, orient="row")
-    _check_sizes(df, source)
+    _check_sizes(df, source, topics)
     return df
 
 
@@ -161,6 +164,19 @@ def labels_to_jsonl(labels: Any) -> str:
     """The labelled set as JSONL text (for export); it reads back with parse_labels."""
     df = as_labels(labels)
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in df.to_dicts())
+
+
+def load_external(path: str | Path | None = None) -> pl.DataFrame:
+    """The independent statements (EXTERNAL_STATEMENTS: {"poles": {pole: {language: [texts]}}}) as labelled rows
+    (topic 'external', register 'opinion')."""
+    data = json.loads(Path(path or EXTERNAL_STATEMENTS).read_text(encoding="utf-8"))
+    rows = [
+        {"language": lang, "pole": pole, "topic": "external", "register": "opinion", "text": text}
+        for pole, by_lang in data["poles"].items()
+        for lang, texts in by_lang.items()
+        for text in texts
+    ]
+    return validate_labels(rows, source=str(path or EXTERNAL_STATEMENTS), topics=False)
 
 
 def summary(labels: Any) -> pl.DataFrame:

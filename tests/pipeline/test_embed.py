@@ -260,3 +260,11 @@ def test_importing_the_modules_loads_no_heavy_library():
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_e5_models_get_their_query_prefix_through_sentence_transformers_too():
+    from analysis.pipeline.encoders import e5_prefix
+
+    assert e5_prefix("intfloat/multilingual-e5-small") == "query: " == e5_prefix("/models/multilingual-e5-small/")
+    assert e5_prefix("intfloat/e5-base-v2") == "query: "
+    assert e5_prefix(models.MINILM_MODEL) == "" == e5_prefix("someone/not-e5-at-all")
