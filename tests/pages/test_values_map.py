@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.pipeline import axes_store
+from analysis.pipeline import axes_store, labels
 from tests.values_fixtures import scored_demo_db, writable_copy  # noqa: F401  (session fixture)
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "values_map.py")
@@ -205,7 +205,9 @@ def test_editing_labelled_statements_refits_revalidates_and_rescores_without_ree
     assert not after[["centroid_x", "centroid_y"]].equals(before[["centroid_x", "centroid_y"]])
     after_table = next(df.value for df in at.dataframe if "held out" in df.value.columns)
     english_y = (after_table["language"] == "English") & (after_table["axis"] == "traditional / secular-rational")
-    assert set(after_table[english_y]["n"]) == {60 + 13}  # 60 traditional, 13 secular statements now
+    project = labels.load_labels()
+    n_traditional = project.filter((pl.col("language") == "en") & (pl.col("pole") == "traditional")).height
+    assert set(after_table[english_y]["n"]) == {n_traditional + 13}  # the traditional ones, 13 secular ones now
     assert not after_table["accuracy"].equals(before_table["accuracy"])
 
 
