@@ -424,8 +424,9 @@ def fit_axes(labels: Any = None, model: Any = None, progress: Any = None) -> Axi
 
 
 def write_shipped(labels: Any = None, model: Any = None, progress: Any = None) -> tuple[Path, Path]:
-    """Fit from scratch, compute the held-out accuracy, and write the fit and the statements' vectors for a bundled
-    model into analysis/content/axes/ (``python -m analysis axes fit --write``)."""
+    """Fit, compute the held-out accuracy, and write the fit and the vectors of the labelled and the independent
+    statements for a bundled model into analysis/content/axes/ (``python -m analysis axes fit --write``). Vectors
+    come from the cache (shipped or made in this process); statements new to the model are embedded."""
     key = model_key(model)
     if key not in BUNDLED:
         raise ValueError(
@@ -433,7 +434,9 @@ def write_shipped(labels: Any = None, model: Any = None, progress: Any = None) -
         )
     rows = label_sets.as_labels(labels)
     texts = rows["text"].to_list()
-    vectors = embed_texts(texts, model=model, progress=progress)
+    extra = [t for t in label_sets.load_external()["text"].to_list() if t not in set(texts)]
+    all_vectors = label_vectors(texts + extra, model, progress)
+    vectors = all_vectors[: len(texts)]
     version = label_sets.labels_version(rows)
     axis_model = fit_from(rows, vectors, key, version)
     table = held_out_validity(rows, vectors)
@@ -442,9 +445,7 @@ def write_shipped(labels: Any = None, model: Any = None, progress: Any = None) -
     now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     payload = {**axis_model.to_json(), "created_at": now, "validity": table.rows()}
     fit_path.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    np.savez_compressed(vec_path, texts=np.asarray(texts, dtype=str), vectors=vectors.astype(np.float32))
-    with _LOCK:
-        _VECTORS.update({(key, t): v for t, v in zip(texts, vectors)})
+    np.savez_compressed(vec_path, texts=np.asarray(texts + extra, dtype=str), vectors=all_vectors.astype(np.float32))
     _FITS[(key, version)] = Fitted(axis_model, table, rows)
     return fit_path, vec_path
 

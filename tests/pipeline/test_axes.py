@@ -247,8 +247,10 @@ def test_the_shipped_fit_is_current_and_reproduced_from_its_vectors(labels, mode
     assert data["labels_version"] == label_sets.labels_version(labels), "run `python -m analysis axes fit --write`"
     assert data["params"]["method_version"] == axes.METHOD_VERSION
     with np.load(vec_path) as shipped:
-        assert shipped["texts"].tolist() == labels["text"].to_list()
-        vectors = shipped["vectors"]
+        texts = shipped["texts"].tolist()
+        assert texts[: labels.height] == labels["text"].to_list()  # then the independent statements
+        assert set(texts[labels.height :]) == set(label_sets.load_external()["text"])
+        vectors = shipped["vectors"][: labels.height]
     refit = axes.fit_from(labels, vectors, model, data["labels_version"])
     np.testing.assert_allclose(refit.weights, np.asarray(data["weights"]), atol=1e-6)
     np.testing.assert_allclose(refit.scale, np.asarray(data["scale"]), rtol=1e-6)
