@@ -62,9 +62,13 @@ V_FACTS = "comparison_facts"  # view: comparisons joined with conversation and a
 T_EMBEDDINGS = "embeddings"  # (model, text_hash, vector)
 T_PROJECTIONS = "projections"  # one row per fitted UMAP, with its pickled reducer
 T_PROJECTION_POINTS = "projection_points"  # (projection_id, text_hash, x, y, fitted)
-T_AXIS_SCORES = "axis_scores"  # (model, anchors_version, text_hash, self_expression, secular)
-T_AXIS_VALIDITY = "axis_validity"  # (model, anchors_version, axis, language, accuracy, n)
-T_AXIS_RUNS = "axis_runs"  # (model, anchors_version, params, anchors, n_scored, created_at)
+T_AXIS_SCORES = "axis_scores"  # (model, axes_version, text_hash, self_expression, secular)
+T_AXIS_VALIDITY = (
+    "axis_validity"  # (model, axes_version, axis, scheme, language, n, correct, accuracy, ci_low, ci_high, flagged)
+)
+T_AXIS_RUNS = (
+    "axis_runs"  # (model, axes_version, labels_version, method_version, labels_source, params, fit, labels, ...)
+)
 T_LLM_RESPONSES = "llm_responses"  # (model, prompt_hash, text_hash, text, synthetic, uploaded_at)
 # Preference models fitted on the choices (python -m analysis prefs), one run per (model, grouping, filters).
 T_PREF_RUNS = "pref_runs"  # (run_id, model, grouping, filters, params, summary, created_at)

@@ -288,8 +288,8 @@ def _pasted_result(scored: dict, threshold: float) -> None:
 def paste_section(threshold: float) -> None:
     st.subheader("Paste your own candidates")
     st.caption(
-        f"One response per line (2 to {pasted.MAX_PASTED}). They are embedded, placed on the value axes by the "
-        "project's anchor-based scorer, and measured with the same metrics."
+        f"One response per line (2 to {pasted.MAX_PASTED}). They are embedded, placed on the value axes fitted on the "
+        "project's labelled statements, and measured with the same metrics."
     )
     text = state.url_widget(
         st.text_area, "Candidate responses, one per line", key="sl_paste", default="", height=160,

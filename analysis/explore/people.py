@@ -2,7 +2,7 @@
 per group and quadrant shares. Pure functions over Polars frames; the database side is ``analysis.explore.positions``.
 
 Coordinates: x = ``self_expression`` (survival < 0 < self-expression), y = ``secular``
-(traditional < 0 < secular-rational), as written by ``analysis.pipeline.axes`` (each pole's anchors sit near -1/+1).
+(traditional < 0 < secular-rational), as written by ``analysis.pipeline.axes`` (typical statements of each pole sit near -1/+1).
 
 Two kinds of human position are computed per annotator, and they live on different scales:
 

@@ -7,7 +7,7 @@ Metrics
 - ``coverage`` (the research's metric, coverage@k): the share of prompts whose k-candidate set holds at
   least one response "on" a pole. A response is on the traditional pole when y <= -threshold, secular when
   y >= threshold, survival when x <= -threshold and self-expression when x >= threshold.
-  ``DEFAULT_THRESHOLD = 0.5``: half-way from the plane's centre to the poles' anchors (which sit near -1/+1).
+  ``DEFAULT_THRESHOLD = 0.5``: half-way from the plane's centre to where typical statements of each pole sit (near -1/+1).
 - ``vendi``: the Vendi score (Friedman & Dieng, 2023): exp of the Shannon entropy of the eigenvalues of K/k,
   K a similarity matrix with unit diagonal; read as the effective number of distinct candidates (1..k).
   On the plane we use an RBF kernel (``DEFAULT_BANDWIDTH = 0.5`` plane units); on embeddings cosine

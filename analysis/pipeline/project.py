@@ -145,6 +145,7 @@ def _place_new(con: duckdb.DuckDBPyConnection, key: str, pid: int, reducer: Any)
         import umap  # noqa: F401  (unpickling needs the module)
 
         reducer = pickle.loads(blob)
+        reducer.verbose = False  # fitted by the CLI with progress on: its transform would print to stdout (--json)
     xy_new = reducer.transform(X_new)
     with store.transaction(con):
         _insert_points(con, pid, new_hashes, xy_new, False)

@@ -15,7 +15,7 @@ import pytest
 
 from analysis import text
 from analysis.explore import people, positions
-from analysis.pipeline import axes, llm_synthetic, llm_table, llm_upload
+from analysis.pipeline import axes_store, llm_synthetic, llm_table, llm_upload
 from tests.values_fixtures import scored_demo_db  # noqa: F401  (session fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -302,9 +302,9 @@ def test_synthetic_profiles_lean_secular_and_self_expression_by_construction():
 
 
 def test_synthetic_llms_land_in_the_secular_self_expression_corner_once_scored(scored_demo_db):
-    """With the real default model and the project's anchors: each synthetic profile's mean answer sits at
+    """With the real default model and the project's axes: each synthetic profile's mean answer sits at
     secular-rational / self-expression, and that quadrant holds far more of their answers than of the offered ones.
-    (Relative checks: the axes' scale moves whenever the anchor statements are edited.)"""
+    (Relative checks: the axes' scale moves whenever the labelled statements are edited.)"""
 
     con = duckdb.connect(str(scored_demo_db), read_only=True)
     try:
@@ -348,7 +348,7 @@ def test_cli_validates_loads_embeds_only_the_new_texts_and_scores(scored_demo_db
     assert out["pipeline"]["embed"]["embedded"] == 2  # everything else came from the cache
     con = duckdb.connect(str(db), read_only=True)
     try:
-        scores = axes.load_axis_scores(con)
+        scores = axes_store.load_axis_scores(con)
         hashes = [r[0] for r in con.execute("SELECT text_hash FROM llm_responses WHERE model = 'cli-model'").fetchall()]
     finally:
         con.close()
