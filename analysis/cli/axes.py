@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
                 )
                 _print_validity(pl.DataFrame(summary["validity"], schema=VALIDITY_COLUMNS), summary["model"])
             return 0
-    except (AnchorError, LookupError, ModelUnavailableError, DeviceError, ValueError) as exc:
+    except (AnchorError, LookupError, ModelUnavailableError, DeviceError, ValueError, store.DatabaseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"unknown axes subcommand {cmd}", file=sys.stderr)
