@@ -76,7 +76,7 @@ def result_view(result: sql_console.ConsoleResult) -> None:
         if result.truncated:
             st.warning(message, icon=":material/content_cut:")
         if result.text_columns:
-            names = ", ".join(safe_text.plain(c) for c in result.text_columns)
+            names = ", ".join(safe_text.literal(c) for c in result.text_columns)
             st.caption(f"Shown as text (a type the table and the downloads cannot hold as it is): {names}")
         widgets.table(result.frame, "query_result", key="sql_result_table", formats=("csv", "parquet", "json"))
 

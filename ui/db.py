@@ -30,6 +30,7 @@ import streamlit as st
 
 from analysis import store
 from analysis.pipeline.demo import ensure_demo
+from ui import safe_text
 
 _local = threading.local()
 _opened: list[duckdb.DuckDBPyConnection] = []  # every connection the caches handed out, to close them on demand
@@ -148,8 +149,8 @@ def open_database() -> dict[str, Any]:
             except Exception as exc:  # noqa: BLE001 - say what failed and what to run
                 status.update(label="Could not build the demo database", state="error")
                 st.error(
-                    f"Building the demo failed: {exc}. Run `python -m analysis demo --db {path}` in a terminal "
-                    "to see the full error."
+                    f"Building the demo failed: {safe_text.plain(exc)}. Run "
+                    f"{safe_text.literal(f'python -m analysis demo --db {path}')} in a terminal to see the full error."
                 )
                 st.stop()
             status.update(label="Demo database ready", state="complete", expanded=False)
@@ -173,11 +174,13 @@ def _db_info(key: str) -> dict[str, Any]:
 
 
 def _database_problem(path: Path, message: str) -> None:
-    st.error(f"**The database cannot be opened.** {message}")
+    st.error(f"**The database cannot be opened.** {safe_text.plain(message)}")
+    demo = safe_text.literal(f"python -m analysis demo --db {path}")
+    real = safe_text.literal(f"python -m analysis ingest path/to/community_alignment.csv --db {path}")
     st.markdown(
         "How to fix it:\n"
-        f"- the synthetic demo: `python -m analysis demo --db {path}`\n"
-        f"- the real release: `python -m analysis ingest path/to/community_alignment.csv --db {path}`\n"
+        f"- the synthetic demo: {demo}\n"
+        f"- the real release: {real}\n"
         "- another database: start the app with `CAE_DB=path/to/file.duckdb streamlit run app.py`"
     )
     st.stop()

@@ -94,13 +94,13 @@ def test_missing_and_corrupt_database_say_what_to_run(monkeypatch, tmp_path):
     monkeypatch.setenv("CAE_DB", str(tmp_path / "absent.duckdb"))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
-    assert any("python -m analysis demo" in e.value for e in at.error)
+    assert any("python -m analysis demo" in re.sub(r"\\(.)", r"\1", e.value) for e in at.error)
     bad = tmp_path / "corrupt.duckdb"
     bad.write_bytes(b"this is not a duckdb file" * 100)
     monkeypatch.setenv("CAE_DB", str(bad))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
-    assert any("python -m analysis" in e.value for e in at.error)
+    assert any("python -m analysis" in re.sub(r"\\(.)", r"\1", e.value) for e in at.error)
 
 
 # ---- overview ---------------------------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def test_browse_search_page_and_reader(app, demo_db):
         ).fetchall()[0][0]
     reader = app("pages/browse.py", br_conv=cid)
     text = re.sub(r"\\(.)", r"\1", _text(reader))  # as the reader sees it, Markdown escapes undone
-    assert f"Conversation {cid}" in text
+    assert f"Conversation ` {cid} `" in text  # the id as code: text, never a link
     assert text.count("✔ chosen") == n_turns
     assert "Annotator" in text and "Country" in text
     reader.button(key="br_close").click().run()
@@ -204,7 +204,7 @@ def test_agreement_threshold_sort_and_unit_detail(app, demo_db):
     detail.button(key="ag_close").click().run()
     assert "ag_open" not in dict(detail.query_params)
     missing = app("pages/agreement.py", ag_min="3", ag_open="not-a-set")
-    assert any("No candidate set not-a-set" in re.sub(r"\\(.)", r"\1", e.value) for e in missing.error)
+    assert any("No candidate set ` not-a-set `" in e.value for e in missing.error)
 
 
 # ---- SQL console ------------------------------------------------------------------------------------------------
