@@ -21,20 +21,22 @@ from __future__ import annotations
 import sys
 
 
-class _NoPandas:
-    """Importing pandas costs the worker most of a second and nothing in it needs pandas, but pyarrow and Polars
-    probe for it on their first conversion: as a process of its own, the worker says it is not installed."""
+class _NotInstalled:
+    """pandas and numpy cost the worker most of a second to import and nothing in it uses them (DuckDB hands over
+    Arrow, Polars reads it), but pyarrow and Polars probe for them on their first conversion: as a process of its
+    own, the worker says they are not installed."""
 
     def find_spec(self, name, path=None, target=None):
-        if name == "pandas" or name.startswith("pandas."):
+        if name.split(".")[0] in ("pandas", "numpy"):
             raise ModuleNotFoundError(f"No module named {name!r} (not used by the SQL console's worker)")
 
 
 if __name__ == "__main__":
-    sys.meta_path.insert(0, _NoPandas())
+    sys.meta_path.insert(0, _NotInstalled())
 
 import json  # noqa: E402  (after the finder above)
 import math  # noqa: E402
+import os  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
@@ -330,4 +332,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    sys.stdout.flush()
+    os._exit(code)  # the reply is written and the connection closed: skip the interpreter's slow teardown
