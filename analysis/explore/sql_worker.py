@@ -58,15 +58,7 @@ PRIVATE_LABEL = "(private folder)"
 
 
 class _TooLarge(Exception):
-    pass
-
-
-class _Reply(Exception):
-    """Ends the run with this status and message."""
-
-    def __init__(self, status: str, message: str):
-        super().__init__(message)
-        self.status = status
+    """The result passed the byte cap while it was read."""
 
 
 # ---- start-up and limits ----------------------------------------------------------------------------------------
