@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis.explore import agreement, agreement_queries, browse, overview, sql_console  # noqa: E402
+from analysis.explore import agreement, agreement_queries, browse, overview, sql_console, sql_worker  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 DEMO = OUT / "bench_pages_demo.duckdb"
@@ -80,11 +80,10 @@ class _Bare:
         import duckdb
 
         self.con = duckdb.connect(str(db), read_only=True)
-        self.console = sql_console.open_console(db)
+        self.db = db
 
     def close(self) -> None:
         self.con.close()
-        self.console.close()
 
     def time(self, page: str, countries: tuple[str, ...] = (), turns: tuple[int, ...] = ()) -> float:
         from analysis.filters import Filters
@@ -92,9 +91,9 @@ class _Bare:
         f = Filters(countries=tuple(countries), turns=tuple(turns))
         con = self.con
         if page.endswith("sql_console.py"):
-            return _timed(
-                lambda: sql_console.run_query(self.console, sql_console.EXAMPLES["Comparisons by country and language"])
-            )
+            # The same query path in this process, without the worker process the page starts (bench_sql_console.py).
+            example = sql_console.EXAMPLES["Comparisons by country and language"]
+            return _timed(lambda: sql_worker.run_in_process(self.db, example))
         if page.endswith("overview.py"):
             fns = [overview.totals, overview.by_country_language, overview.demographics, overview.conversations_per_annotator,
                    overview.turns_per_conversation, overview.feedback_share, overview.position_bias]  # fmt: skip

@@ -210,11 +210,12 @@ def validity_panel(con, table: pl.DataFrame, model: str, db_path: Path) -> None:
         if weak:
             st.warning(weak)
     else:
-        st.info(f"No held-out accuracy is stored for {model}: run `python -m analysis axes score-db --db {db_path}`.")
+        st.info(f"No held-out accuracy is stored for {safe_text.literal(model)}: run "
+                f"{safe_text.literal(f'python -m analysis axes score-db --db {db_path}')}.")  # fmt: skip
     lang_warn = models.language_warning(model, models.data_languages(con))
     if lang_warn:
         with st.expander(":material/warning: A model that does not read every language here", expanded=False):
-            st.warning(lang_warn)
+            st.warning(safe_text.plain(lang_warn))
 
 
 def selected_responses(md: positions.MapData, event) -> None:
@@ -233,7 +234,7 @@ def selected_responses(md: positions.MapData, event) -> None:
     )  # fmt: skip
     with st.expander("Read the selected responses in full (first 20)"):
         for row in rows.head(20).iter_rows(named=True):
-            st.markdown(f"**{safe_text.plain(row['country'])}** · {'chosen' if row['chosen'] else 'not chosen'}")
+            st.markdown(f"{safe_text.literal(row['country'])} · {'chosen' if row['chosen'] else 'not chosen'}")
             widgets.data_markdown(row["text"])
 
 
@@ -350,17 +351,17 @@ def _load_upload(db_path: Path, model: str, result: llm_upload.UploadResult) -> 
 
 
 def _upload_result(result: llm_upload.UploadResult, db_path: Path, model: str) -> None:
-    for w in result.warnings:
-        st.warning(w)
+    for w in result.warnings:  # messages quote the file: its name, columns, models and prompts
+        st.warning(safe_text.plain(w))
     if not result.ok:
         for e in result.errors:
-            st.error(e)
+            st.error(safe_text.plain(e))
         if result.problems.height:
             st.dataframe(result.problems, hide_index=True, width="stretch")
             st.download_button("Download the failing rows (CSV)", result.problems.write_csv().encode("utf-8"),
                                file_name="upload_problems.csv", mime="text/csv", key="vm_dl_problems")  # fmt: skip
         return
-    models_txt = ", ".join(f"{m} ({n})" for m, n in result.models.items())
+    models_txt = ", ".join(f"{safe_text.literal(m)} ({n})" for m, n in result.models.items())
     st.success(f"{result.rows.height:,} answers pass the checks: {models_txt}.")
     if st.button("Load, embed and score them", type="primary", key="vm_load"):
         _load_upload(db_path, model, result)
@@ -385,9 +386,9 @@ def upload_section(con, db_path: Path, model: str) -> None:
 def _apply_labels(con, current: pl.DataFrame, lang: str, texts: dict, model: str) -> None:
     new, errors, warns = labels.labels_with_text(current, lang, texts)
     for e in errors:
-        st.error(e)
+        st.error(safe_text.plain(e))
     for w in warns:
-        st.warning(w)
+        st.warning(safe_text.plain(w))
     if errors:
         return
     with st.status("Re-fitting the axes from your labelled statements…", expanded=True) as status:

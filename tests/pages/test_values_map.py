@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -29,7 +30,9 @@ def _app(db: Path, monkeypatch, **query) -> AppTest:
 
 
 def _texts(elements) -> str:
-    return " | ".join(str(e.value) for e in elements)
+    """The elements' text as a reader sees it: Markdown escapes and code-span fences (ui.safe_text) undone."""
+    text = " | ".join(str(e.value) for e in elements)
+    return re.sub(r"\\(.)", r"\1", re.sub(r"(`+) (.*?) \1", r"\2", text))
 
 
 def _metric(at: AppTest, label_start: str) -> str:

@@ -192,6 +192,17 @@ def test_ragged_row_is_reported(db):
     assert not res.ok and any("has 4 fields, the header has 3" in e for e in res.errors)
 
 
+def test_a_response_over_the_field_limit_is_named_too_long_with_the_limit(db):
+    """A response over 131,072 characters was refused with a hint about quoting."""
+    long_answer = "x" * 131_073
+    data = _csv([["m", PROMPTS[0], "short"], ["m", PROMPTS[1], long_answer]])
+    res = _validate(db, data)
+    assert not res.ok
+    assert "longer than 131,072 characters" in res.errors[0], res.errors
+    assert "line 3" in res.errors[0] and "Shorten that answer" in res.errors[0]
+    assert _validate(db, _csv([["m", PROMPTS[1], "x" * 131_072]])).ok  # at the limit: fine
+
+
 def test_extra_columns_and_duplicates_are_warnings_not_errors(db):
     data = _csv(
         [["m", PROMPTS[0], "same", "x"], ["m", PROMPTS[0], "same", "y"]],
