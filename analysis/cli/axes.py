@@ -173,6 +173,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         labels = label_sets.load_labels(args.labels) if args.labels else None
         return COMMANDS[cmd](args, labels)
-    except (label_sets.LabelError, LookupError, ModelUnavailableError, DeviceError, ValueError, store.DatabaseError) as exc:
+    except (
+        label_sets.LabelError,
+        LookupError,
+        ModelUnavailableError,
+        DeviceError,
+        ValueError,
+        store.DatabaseError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
