@@ -206,7 +206,7 @@ def _write_choices(con: duckdb.DuckDBPyConnection, step) -> None:
         SELECT cid || ':' || turn AS comparison_id, cid AS conversation_id, aid AS annotator_id, turn,
                prompt_hash, ha AS a_hash, hb AS b_hash, hc AS c_hash, hd AS d_hash, chosen,
                CASE chosen WHEN 'a' THEN ha WHEN 'b' THEN hb WHEN 'c' THEN hc ELSE hd END AS chosen_hash,
-               feedback
+               feedback, {schema.SET_ID_SQL} AS {schema.SET_ID}  -- over the aliases just above
         FROM turns WHERE reason IS NULL
         ORDER BY source_row, turn
         """
