@@ -81,6 +81,12 @@ T_PREF_EXAMPLES = "pref_examples"  # per run and group: the texts its model rank
 C_TEXT_HASH = "text_hash"  # md5(text), lowercase hex, as DuckDB computes it
 C_PROMPT_HASH = "prompt_hash"
 HASH_COLUMNS: tuple[str, ...] = tuple(f"{letter}_hash" for letter in LETTERS)  # candidate hashes, in the order shown
+# A candidate set: one prompt with the same candidate texts in any order (two identical slots are one text). Stored
+# by ingest as comparisons.set_id; the expression is kept for databases built before that column existed.
+SET_ID = "set_id"
+SET_ID_SQL = (
+    "md5(prompt_hash || ':' || array_to_string(list_sort(list_distinct([" + ", ".join(HASH_COLUMNS) + "])), ','))"
+)
 
 NOT_GIVEN = "(not given)"  # how a missing category value (NULL) is labelled in tables and charts
 

@@ -122,6 +122,11 @@ def open_db(db: str | Path | duckdb.DuckDBPyConnection) -> tuple[duckdb.DuckDBPy
         raise
 
 
+def sql_literal(value: str) -> str:
+    """A SQL string literal for ``value`` (single quotes doubled), for the few places a parameter cannot go."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
     """The single value of a query. Uses fetchall(): in duckdb 2.0 a fetchone() leaves the result open and the
     connection refuses other work until it is finished."""
@@ -189,28 +194,34 @@ def db_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 # ---- texts and their vectors ------------------------------------------------------------------------------------
-def text_sources_sql(con: duckdb.DuckDBPyConnection, llm: bool = True) -> str:
-    """SQL for (text_hash, text) of every text the pipeline embeds: candidates, prompts and, when present (and
-    ``llm``), the LLM responses."""
+def _text_tables(con: duckdb.DuckDBPyConnection, llm: bool, column: str) -> list[str]:
+    """One SELECT of (text_hash[, text]) per table of texts the pipeline embeds; ``column`` is ", text" or ""."""
     parts = []
     if table_exists(con, schema.T_CANDIDATES):
-        parts.append(f"SELECT text_hash, text FROM {schema.T_CANDIDATES}")
+        parts.append(f"SELECT text_hash{column} FROM {schema.T_CANDIDATES}")
     if table_exists(con, schema.T_PROMPTS):
-        parts.append(f"SELECT prompt_hash AS text_hash, text FROM {schema.T_PROMPTS}")
+        parts.append(f"SELECT prompt_hash AS text_hash{column} FROM {schema.T_PROMPTS}")
     if llm and table_exists(con, schema.T_LLM_RESPONSES):
-        parts.append(f"SELECT text_hash, text FROM {schema.T_LLM_RESPONSES}")
+        parts.append(f"SELECT text_hash{column} FROM {schema.T_LLM_RESPONSES}")
     if not parts:
         raise ValueError(
             "The database holds no texts (no candidates or prompts table). Build it first with "
             "`python -m analysis demo --db PATH` or `python -m analysis ingest FILE --db PATH`."
         )
-    union = " UNION ALL ".join(parts)
+    return parts
+
+
+def text_sources_sql(con: duckdb.DuckDBPyConnection, llm: bool = True) -> str:
+    """SQL for (text_hash, text) of every text the pipeline embeds: candidates, prompts and, when present (and
+    ``llm``), the LLM responses."""
+    union = " UNION ALL ".join(_text_tables(con, llm, ", text"))
     return f"SELECT text_hash, any_value(text) AS text FROM ({union}) WHERE text_hash IS NOT NULL GROUP BY text_hash"
 
 
 def text_hashes_sql(con: duckdb.DuckDBPyConnection, llm: bool = True) -> str:
-    """SQL for the distinct ``text_hash`` of the same texts as :func:`text_sources_sql`, without the texts."""
-    return f"SELECT DISTINCT text_hash FROM ({text_sources_sql(con, llm)})"
+    """SQL for the distinct ``text_hash`` of the same texts as :func:`text_sources_sql`, without reading the texts."""
+    union = " UNION ALL ".join(_text_tables(con, llm, ""))
+    return f"SELECT DISTINCT text_hash FROM ({union}) WHERE text_hash IS NOT NULL"
 
 
 def _as_matrix(vectors: pl.Series) -> np.ndarray:

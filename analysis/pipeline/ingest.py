@@ -29,7 +29,7 @@ from analysis.pipeline.ingest_checks import (
     temporaries,
 )
 from analysis.store import scalar
-from analysis.text import SPECIAL_TOKENS, clean_text_sql, spelling_key, spelling_key_sql
+from analysis.text import clean_text_sql, has_token_sql, spelling_key, spelling_key_sql
 
 EXIT_BAD_INPUT = 2
 HF_REPO = "facebook/community-alignment-dataset"
@@ -147,7 +147,7 @@ def _turn_select(i: int, turn: str) -> str:
     raw = {f: "r." + _q(schema.turn_column(turn, f)) for f in schema.TURN_FIELDS}
     texts = ["prompt", *(f"response_{x}" for x in schema.LETTERS), "feedback"]
     cleaned = ", ".join(f"{clean_text_sql(raw[f])} AS c_{f}" for f in texts)
-    tokens = " + ".join(f"coalesce(regexp_matches({raw[f]}, {_lit(SPECIAL_TOKENS)})::INTEGER, 0)" for f in texts)
+    tokens = " + ".join(has_token_sql(raw[f]) for f in texts)
     ra, rb, rc, rd = (f"c_response_{x}" for x in schema.LETTERS)
     pref = f"lower(trim({raw['preferred_response']}))"
     letters = ", ".join(f"'response_{x}'" for x in schema.LETTERS)
@@ -187,7 +187,14 @@ def _classify_turns(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _write_choices(con: duckdb.DuckDBPyConnection, step) -> None:
-    """rejected, comparisons, candidates and prompts."""
+    """rejected, comparisons, candidates and prompts. A candidate text is taken from its first slot (the hashes are
+    grouped alone, then each text is fetched once: grouping the texts themselves costs twice as much)."""
+    # k numbers every slot: source_row * 16 + (turn - 1) * 4 + slot
+    slots = " UNION ALL ".join(
+        f"SELECT h{x} AS text_hash, source_row * 16 + (turn - 1) * 4 + {i} AS k FROM turns WHERE reason IS NULL"
+        for i, x in enumerate(schema.LETTERS)
+    )
+    pick = "CASE f.k % 4 " + " ".join(f"WHEN {i} THEN t.r{x}" for i, x in enumerate(schema.LETTERS)) + " END"
     con.execute(
         f"""
         CREATE TABLE {schema.T_REJECTED} AS
@@ -208,7 +215,7 @@ def _write_choices(con: duckdb.DuckDBPyConnection, step) -> None:
         SELECT cid || ':' || turn AS comparison_id, cid AS conversation_id, aid AS annotator_id, turn,
                prompt_hash, ha AS a_hash, hb AS b_hash, hc AS c_hash, hd AS d_hash, chosen,
                CASE chosen WHEN 'a' THEN ha WHEN 'b' THEN hb WHEN 'c' THEN hc ELSE hd END AS chosen_hash,
-               feedback
+               feedback, {schema.SET_ID_SQL} AS {schema.SET_ID}  -- over the aliases just above
         FROM turns WHERE reason IS NULL
         ORDER BY source_row, turn
         """
@@ -217,12 +224,10 @@ def _write_choices(con: duckdb.DuckDBPyConnection, step) -> None:
     con.execute(
         f"""
         CREATE TABLE {schema.T_CANDIDATES} AS
-        SELECT text_hash, any_value(text) AS text, length(any_value(text)) AS n_chars FROM (
-            SELECT ha AS text_hash, ra AS text FROM turns WHERE reason IS NULL UNION ALL
-            SELECT hb, rb FROM turns WHERE reason IS NULL UNION ALL
-            SELECT hc, rc FROM turns WHERE reason IS NULL UNION ALL
-            SELECT hd, rd FROM turns WHERE reason IS NULL)
-        GROUP BY text_hash
+        WITH slots AS ({slots}),
+        firsts AS (SELECT text_hash, min(k) AS k FROM slots GROUP BY text_hash)
+        SELECT f.text_hash, {pick} AS text, length({pick}) AS n_chars
+        FROM firsts f JOIN turns t ON t.source_row = f.k // 16 AND t.turn = (f.k // 4) % 4 + 1
         """
     )
     con.execute(

@@ -193,8 +193,7 @@ def test_agreement_threshold_sort_and_unit_detail(app, demo_db):
     # Click-through by link: the set's prompt, its candidates with per-country shares.
     with duckdb.connect(str(demo_db), read_only=True) as con:
         set_id = con.sql(
-            f"SELECT {agreement_queries.SET_ID} AS set_id FROM comparisons GROUP BY set_id "
-            "ORDER BY count(DISTINCT annotator_id) DESC, set_id LIMIT 1"
+            "SELECT set_id FROM comparisons GROUP BY set_id ORDER BY count(DISTINCT annotator_id) DESC, set_id LIMIT 1"
         ).fetchall()[0][0]
     detail = app("pages/agreement.py", ag_min="3", ag_open=set_id)
     assert "The prompt" in _text(detail)
