@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("analysis.cli.ingest", "Load the release CSV/Parquet (or the hub) into a DuckDB database"),
     "demo": ("analysis.cli.demo", "Build the synthetic demo dataset and load it through ingest"),
     "embed": ("analysis.cli.embed", "Embed candidate responses and prompts (cached by model and content hash)"),
+    "embed-job": ("analysis.cli.embed_job", "The full embedding as a resumable background job (sample first)"),
     "project": ("analysis.cli.project", "Fit and store a 2-D UMAP projection of the embeddings"),
     "axes": ("analysis.cli.axes", "Score texts on the Inglehart-Welzel value axes; their held-out accuracy"),
     "prepare": ("analysis.cli.prepare", "Run the pipeline's steps in order: embed, score on the axes, map"),

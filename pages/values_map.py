@@ -8,11 +8,11 @@ import polars as pl
 import streamlit as st
 
 from analysis import schema
-from analysis.explore import people, positions, validity
+from analysis.explore import people, positions, sample_findings, validity
 from analysis.filters import Filters
-from analysis.pipeline import axes, axes_store, embed, labels, llm_table, llm_upload, models, steps
+from analysis.pipeline import axes, axes_store, embed, embed_job, labels, llm_table, llm_upload, models, steps
 from charts import values as values_charts
-from ui import db, safe_text, sidebar, state, widgets
+from ui import background, db, safe_text, sidebar, state, widgets
 
 # The URL carries the labels of these choices (as links made before have them); the page uses the values.
 VIEWS = {"Value axes": "iw", "UMAP": "umap"}
@@ -83,6 +83,9 @@ def model_picker(con) -> str:
     )  # fmt: skip
 
 
+WAIT_AT_MOST = 20_000  # texts: more than this and the page offers the background job instead of a wait
+
+
 def pipeline_status(ready: steps.Readiness, db_path: Path) -> None:
     """What the pipeline has not done yet for this model, the commands, and a button that runs them here."""
     if not ready.commands:
@@ -101,6 +104,14 @@ def pipeline_status(ready: steps.Readiness, db_path: Path) -> None:
     (st.info if ready.can_plane else st.error)(msg)
     st.code("\n".join(ready.commands), language="bash")
     todo = ready.n_candidates - ready.n_embedded
+    if todo > WAIT_AT_MOST or embed_job.status(db_path).get("alive"):
+        st.caption(
+            f"{todo:,} responses are too many to embed while the page waits: the background job above does it (or "
+            "run the commands in a terminal). Once it is done, run them to store everything and draw the UMAP map."
+            if todo > WAIT_AT_MOST
+            else "A background job is embedding this database; the steps can run when it ends."
+        )
+        return
     if not st.button(
         f"Run these steps now ({todo:,} responses to embed: minutes on a small machine)", key="vm_pipeline"
     ):
@@ -300,6 +311,38 @@ def dispersion_table(table: pl.DataFrame, frame: str) -> None:
     widgets.download_buttons(table, f"dispersion {frame}", key="vm_dispersion")
 
 
+FINDING_LABELS = {
+    "revealed_x": "revealed self-expression",
+    "revealed_y": "revealed secular-rational",
+    "people_spread": "spread of people",
+    "chosen_spread": "spread of choices",
+    "share_in_llm_quadrant": "choices in the LLM quadrant",
+    "coverage_traditional": "sets covering traditional",
+    "coverage_secular": "sets covering secular",
+    "coverage_survival": "sets covering survival",
+    "coverage_self_expression": "sets covering self-expression",
+}
+
+
+def findings_section(sf: sample_findings.SampleFindings) -> None:
+    """The findings as statistics of what is placed so far, each with its 95% interval and its sample size."""
+    st.subheader("Findings from the sample placed so far")
+    st.caption(
+        f"{sf.n_placed:,} of {sf.n_texts:,} texts placed on the axes ({sf.fraction_placed:.1%}); "
+        f"{sf.n_in_sample:,} of {sf.n_comparisons:,} comparisons under the filters have every text placed "
+        f"({sf.fraction_in_sample:.1%}), a stratified sample by country × language × turn, each stratum weighted "
+        "by its size. 95% intervals: a bootstrap over people (400 draws); they tighten as more is embedded."
+    )
+    if not sf.n_in_sample:
+        st.info("No comparison has all its texts placed yet: start the embedding above, or run the steps below.")
+        return
+    st.markdown(safe_text.plain(sf.sentence))
+    wide = sample_findings.wide(sf.table)
+    wide = wide.rename({k: v for k, v in FINDING_LABELS.items() if k in wide.columns})
+    widgets.table(wide, "findings from the sample", key="vm_findings", width="stretch")
+    widgets.download_buttons(sf.table, "findings long", key="vm_findings_long")
+
+
 def people_section(filters: Filters, model: str, edited: dict | None, validity_table: pl.DataFrame) -> None:
     st.subheader("People and LLMs")
     frame = _segmented(
@@ -445,10 +488,14 @@ def main() -> None:
     filters = sidebar.current_filters()
     model = model_picker(con)
     ready = db.cached(steps.readiness, model, str(db_path))
+    edited = edited_labels(ready.model)
+    sf = db.cached(sample_findings.sample_findings, filters, model=ready.model,
+                   scores=edited["scores"] if edited else None)  # fmt: skip
+    background.job_panel(db_path, ready.model, sf.n_texts, sf.n_placed)
+    findings_section(sf)
     pipeline_status(ready, db_path)
     if not ready.can_plane:
         return
-    edited = edited_labels(ready.model)
     validity_table = candidates_section(con, filters, ready, edited, db_path)
     people_section(filters, ready.model, edited, validity_table)
     upload_section(con, db_path, ready.model)

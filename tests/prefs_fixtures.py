@@ -22,7 +22,7 @@ def build_prefs_demo(path: Path, conversations: int = CONVERSATIONS, topics: int
     """Demo (few topics), embed, axes score-db, then the default prefs run: the functions the CLI calls."""
     from analysis.lab import prefs_store
     from analysis.lab.preferences import PrefsConfig
-    from analysis.pipeline import axes, embed
+    from analysis.pipeline import axes_store, embed
     from analysis.pipeline.demo import build_demo
 
     tmp = path.with_name(path.name + ".building")
@@ -31,7 +31,7 @@ def build_prefs_demo(path: Path, conversations: int = CONVERSATIONS, topics: int
             p.unlink()
     build_demo(tmp, conversations=conversations, seed=0, topics=topics)
     embed.embed_db(tmp)
-    axes.score_db(tmp)
+    axes_store.score_db(tmp)
     prefs_store.prefs_db(tmp, PrefsConfig())
     tmp.replace(path)
     return path

@@ -10,7 +10,8 @@
   open, which would keep showing the replaced file.
 - ``cached(fn, *args)``: run a function of the connection (``fn(con, *args)``, from analysis/) through st.cache_data,
   keyed by the database file's identity and the arguments (filters included), so a page rerun with the same
-  parameters costs nothing. ``computed(fn, *args)`` does the same for a pure function (no database). These are the
+  parameters costs nothing (the background embedding job's shards count too, as of ``derived_stamp``).
+  ``computed(fn, *args)`` does the same for a pure function (no database). These are the
   pages' only caching idiom.
 - ``close_connection()``: close everything holding the file, so a short-lived writer (e.g. embedding on demand) can
   open it; the next call reopens. (The SQL console opens nothing here: each query runs in a worker process.)
@@ -29,6 +30,7 @@ import polars as pl
 import streamlit as st
 
 from analysis import store
+from analysis.pipeline import shards
 from analysis.pipeline.demo import ensure_demo
 from ui import safe_text
 
@@ -120,9 +122,28 @@ def _cached_call(fn_module: str, fn_name: str, key: str, args_key: str, _args: t
     return fn(get_connection(), *_args, **_kwargs)
 
 
+DERIVED_KEY = "_cae_derived_stamp"
+
+
+def derived_stamp() -> str:
+    """The background embedding job's output this session's figures use (analysis.pipeline.shards.stamp), fixed when
+    the session first reads it and moved on only by ``refresh_derived``: figures do not shift under a reader while the
+    job writes; the page offers to update them."""
+    if DERIVED_KEY not in st.session_state:
+        st.session_state[DERIVED_KEY] = shards.stamp(db_path())
+    return st.session_state[DERIVED_KEY]
+
+
+def refresh_derived() -> None:
+    """Use everything the background job has written so far (the next cached calls recompute)."""
+    st.session_state[DERIVED_KEY] = shards.stamp(db_path())
+
+
 def cached(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(connection, *args, **kwargs)`` through st.cache_data, keyed by database identity and arguments."""
-    return _cached_call(fn.__module__, fn.__name__, db_key(), _call_key(args, kwargs), args, kwargs)
+    """``fn(connection, *args, **kwargs)`` through st.cache_data, keyed by database identity (with the background
+    job's output this session uses) and arguments."""
+    key = f"{db_key()}|{derived_stamp()}"
+    return _cached_call(fn.__module__, fn.__name__, key, _call_key(args, kwargs), args, kwargs)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)

@@ -202,7 +202,9 @@ def llm_findings(llm_xy: np.ndarray, b: int = B, seed: int = SEED) -> dict:
     dist = np.linalg.norm(xy - xy.mean(axis=0), axis=1)
     P = np.random.default_rng(seed + 1).poisson(1.0, size=(b, len(xy))).astype(float)
     quadrant, _ = dominant_quadrant(xy[:, 0], xy[:, 1])
-    return {"llm_spread": (float(dist.mean()), *_percentiles((P @ dist) / P.sum(axis=1))), "n": len(xy),
+    with np.errstate(invalid="ignore", divide="ignore"):  # a draw that takes no response
+        draws = (P @ dist) / P.sum(axis=1)
+    return {"llm_spread": (float(dist.mean()), *_percentiles(draws)), "n": len(xy),
             "quadrant": quadrant}  # fmt: skip
 
 

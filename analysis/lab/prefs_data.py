@@ -16,7 +16,7 @@ import polars as pl
 
 from analysis import schema, store
 from analysis.filters import Filters
-from analysis.pipeline import axes
+from analysis.pipeline import axes_store
 from analysis.pipeline.models import model_key
 
 # grouping name (CLI, URL, stored runs) -> comparison_facts column
@@ -153,7 +153,7 @@ def _vectors(con: duckdb.DuckDBPyConnection, key: str, n: int) -> np.ndarray:
 
 def _axis_scores(con: duckdb.DuckDBPyConnection, key: str, hashes: np.ndarray) -> np.ndarray:
     """(N, 2) stored coordinates (self_expression, secular) of the texts, NaN where none is stored."""
-    scores = axes.load_axis_scores(con, key)
+    scores = axes_store.load_axis_scores(con, key)
     out = np.full((len(hashes), 2), np.nan)
     if not scores.height:
         return out

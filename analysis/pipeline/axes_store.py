@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from analysis import schema, store
-from analysis.pipeline import axes
+from analysis.pipeline import axes, shards
 from analysis.pipeline.models import DEFAULT_MODEL, model_key
 
 T_AXIS_SCORES = schema.T_AXIS_SCORES
@@ -227,15 +227,24 @@ def stale_versions(con: duckdb.DuckDBPyConnection, model: Any = None) -> list[st
 def load_axis_scores(
     con: duckdb.DuckDBPyConnection, model: Any = None, axes_version: str | None = None
 ) -> pl.DataFrame:
-    """Stored coordinates of the current run: DataFrame(text_hash, self_expression, secular); empty when none."""
+    """Coordinates of the current run: DataFrame(text_hash, self_expression, secular); empty when none. Texts the
+    background embedding job has placed (its shards, analysis.pipeline.shards) are included: those of the current
+    run's version, or of the project's axes when nothing has been scored in the database yet."""
     run = (model_key(model), axes_version) if axes_version else current_run(con, model)
-    if run is None or not store.table_exists(con, T_AXIS_SCORES):
-        return pl.DataFrame(schema=axes.SCORE_COLUMNS)
-    return store.query_pl(
-        con,
-        f"SELECT text_hash, {axes.AXIS_X}, {axes.AXIS_Y} FROM {T_AXIS_SCORES} WHERE model = ? AND axes_version = ?",
-        list(run),
-    ).cast(axes.SCORE_COLUMNS)
+    if run is None:
+        key = model_key(model if model is not None else DEFAULT_MODEL)
+        return shards.score_frame(con, key, axes.default_axes_version()).cast(axes.SCORE_COLUMNS)
+    stored = pl.DataFrame(schema=axes.SCORE_COLUMNS)
+    if store.table_exists(con, T_AXIS_SCORES):
+        stored = store.query_pl(
+            con,
+            f"SELECT text_hash, {axes.AXIS_X}, {axes.AXIS_Y} FROM {T_AXIS_SCORES} WHERE model = ? AND axes_version = ?",
+            list(run),
+        ).cast(axes.SCORE_COLUMNS)
+    extra = shards.score_frame(con, run[0], run[1]).cast(axes.SCORE_COLUMNS)
+    if not extra.height:
+        return stored
+    return pl.concat([stored, extra.join(stored.select("text_hash"), on="text_hash", how="anti")])
 
 
 def load_axis_validity(

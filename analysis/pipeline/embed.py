@@ -25,7 +25,7 @@ import polars as pl
 from tqdm.auto import tqdm
 
 from analysis import schema, store
-from analysis.pipeline import encoders
+from analysis.pipeline import encoders, shards
 from analysis.pipeline.models import as_model, model_key
 
 # Written at least this often during a run (seconds), and always when the run stops.
@@ -121,6 +121,13 @@ def _insert(con: duckdb.DuckDBPyConnection, key: str, hashes: list[str], vectors
         con.unregister("_cae_new_vectors")
 
 
+def _absorb_shards(con: duckdb.DuckDBPyConnection, key: str) -> int:
+    """Move what the background job wrote (analysis.pipeline.shards) into the table; this connection holds the file
+    read-write, so no job (which holds it read-only while it runs) is running."""
+    path = shards.db_file(con)
+    return shards.absorb(con, path, key) if path is not None else 0
+
+
 def embed_db(
     db_path: str | Path | duckdb.DuckDBPyConnection,
     model: Any = None,
@@ -140,6 +147,7 @@ def embed_db(
     con, owned = store.open_db(db_path)
     try:
         ensure_table(con)
+        absorbed = _absorb_shards(con, key)
         sources = store.text_sources_sql(con)
         total = con.execute(f"SELECT count(*) FROM ({sources})").fetchall()[0][0]
         todo = con.execute(
@@ -148,7 +156,8 @@ def embed_db(
             "ORDER BY s.text_hash",
             [key],
         ).fetchall()
-        summary = {"model": key, "total": int(total), "cached": int(total - len(todo)), "embedded": 0, "seconds": 0.0}
+        summary = {"model": key, "total": int(total), "cached": int(total - len(todo)), "embedded": 0, "seconds": 0.0,
+                   "from_background_job": absorbed}  # fmt: skip
         if todo:
             encoder = as_model(model, device)
             hashes = [r[0] for r in todo]

@@ -3,7 +3,8 @@
 Comparisons are grouped into strata by country x language x turn. Within a stratum they are ranked by a seeded
 hash of their id; across strata the order takes every stratum's first comparison, then every stratum's second, and
 so on (equal allocation). Any prefix of that order is therefore a stratified random sample, and the embedding job
-embeds the texts of the comparisons in that order first (chosen and offered texts), then everything else: the
+embeds the LLM answers and then the texts of the comparisons in that order first (chosen and offered texts),
+then everything else: the
 findings can be computed from the comparisons whose texts all have a position, and they tighten as the job goes on.
 Estimates weight a comparison by its stratum's size over the stratum's sampled count (analysis.explore.findings).
 """
@@ -33,9 +34,15 @@ def ordered_comparisons_sql(seed: int = SEED, facts: str = schema.V_FACTS) -> st
 
 
 def text_order_sql(con: duckdb.DuckDBPyConnection, seed: int = SEED) -> str:
-    """SQL: every text the pipeline embeds with its ``position`` in the job's order: the chosen and offered texts of
-    the comparisons in sample order first, then the prompts and the other texts (LLM answers) by hash."""
+    """SQL: every text the pipeline embeds with its ``position`` in the job's order: the LLM answers first (few, and
+    every finding compares people with them), then the chosen and offered texts of the comparisons in sample order,
+    then the prompts and anything else by hash."""
     slots = ", ".join(schema.HASH_COLUMNS)
+    llm = (
+        f"SELECT DISTINCT text_hash, 0 AS position FROM {schema.T_LLM_RESPONSES} WHERE text_hash IS NOT NULL"
+        if store.table_exists(con, schema.T_LLM_RESPONSES)
+        else "SELECT NULL::VARCHAR AS text_hash, 0 AS position WHERE FALSE"
+    )
     return f"""
         WITH ordered AS ({ordered_comparisons_sql(seed)}),
         sample_texts AS (
@@ -43,9 +50,10 @@ def text_order_sql(con: duckdb.DuckDBPyConnection, seed: int = SEED) -> str:
             FROM (SELECT sample_order, unnest([{slots}]) AS h FROM ordered)
             WHERE h IS NOT NULL GROUP BY h
         ),
+        llm_texts AS ({llm}),
         everything AS ({store.text_hashes_sql(con)})
-        SELECT e.text_hash, coalesce(s.position, (SELECT count(*) FROM ordered) + 1) AS position
-        FROM everything e LEFT JOIN sample_texts s USING (text_hash)
+        SELECT e.text_hash, coalesce(l.position, s.position, (SELECT count(*) FROM ordered) + 1) AS position
+        FROM everything e LEFT JOIN sample_texts s USING (text_hash) LEFT JOIN llm_texts l USING (text_hash)
         ORDER BY position, e.text_hash"""
 
 

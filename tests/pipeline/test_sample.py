@@ -70,8 +70,12 @@ def test_the_job_embeds_the_sample_texts_first_and_every_text_once(con, ordered)
     hashes = con.execute(
         f"SELECT {', '.join(schema.HASH_COLUMNS)} FROM comparisons WHERE comparison_id = ?", [first]
     ).fetchall()[0]
-    assert set(h for h in hashes if h) <= set(order[:4])  # the first sampled comparison's texts lead
+    llm = {r[0] for r in con.execute("SELECT text_hash FROM llm_responses").fetchall()}
+    n_llm = len(llm)
+    assert n_llm and set(order[:n_llm]) == llm  # the LLM answers lead (every finding compares people with them)
+    rest = [h for h in order if h not in llm]
+    assert set(h for h in hashes if h) - llm <= set(rest[:4])  # then the first sampled comparison's texts
     prompts = {r[0] for r in con.execute("SELECT prompt_hash FROM prompts").fetchall()}
     candidates = {r[0] for r in con.execute("SELECT text_hash FROM candidates").fetchall()}
-    last_candidate = max(i for i, h in enumerate(order) if h in candidates)
-    assert all(i > last_candidate for i, h in enumerate(order) if h in prompts - candidates)
+    last_candidate = max(i for i, h in enumerate(order) if h in candidates - llm)
+    assert all(i > last_candidate for i, h in enumerate(order) if h in prompts - candidates - llm)
