@@ -211,6 +211,11 @@ def _text_tables(con: duckdb.DuckDBPyConnection, llm: bool, column: str) -> list
     return parts
 
 
+def text_tables_sql(con: duckdb.DuckDBPyConnection, column: str = ", text", llm: bool = True) -> list[str]:
+    """One SELECT of (text_hash[, text]) per table of texts the pipeline embeds (``column``: ", text" or "")."""
+    return _text_tables(con, llm, column)
+
+
 def text_sources_sql(con: duckdb.DuckDBPyConnection, llm: bool = True) -> str:
     """SQL for (text_hash, text) of every text the pipeline embeds: candidates, prompts and, when present (and
     ``llm``), the LLM responses."""

@@ -101,10 +101,11 @@ def pipeline_status(ready: steps.Readiness, db_path: Path) -> None:
             f"The stored value-axis scores were made by an earlier version of the axes ({', '.join(ready.stale)}) "
             "and are not shown. " + msg
         )
-    (st.info if ready.can_plane else st.error)(msg)
-    st.code("\n".join(ready.commands), language="bash")
     todo = ready.n_candidates - ready.n_embedded
-    if todo > WAIT_AT_MOST or embed_job.status(db_path).get("alive"):
+    background = todo > WAIT_AT_MOST or embed_job.status(db_path).get("alive")
+    (st.info if ready.can_plane or background else st.error)(msg)
+    st.code("\n".join(ready.commands), language="bash")
+    if background:
         st.caption(
             f"{todo:,} responses are too many to embed while the page waits: the background job above does it (or "
             "run the commands in a terminal). Once it is done, run them to store everything and draw the UMAP map."
@@ -329,9 +330,10 @@ def findings_section(sf: sample_findings.SampleFindings) -> None:
     st.subheader("Findings from the sample placed so far")
     st.caption(
         f"{sf.n_placed:,} of {sf.n_texts:,} texts placed on the axes ({sf.fraction_placed:.1%}); "
-        f"{sf.n_in_sample:,} of {sf.n_comparisons:,} comparisons under the filters have every text placed "
-        f"({sf.fraction_in_sample:.1%}), a stratified sample by country × language × turn, each stratum weighted "
-        "by its size. 95% intervals: a bootstrap over people (400 draws); they tighten as more is embedded."
+        f"the findings use {sf.n_in_sample:,} of {sf.n_comparisons:,} comparisons under the filters "
+        f"({sf.fraction_in_sample:.1%}): the first ones of a stratified random order (country × language × turn) "
+        "with every text placed, each stratum weighted by its size. 95% intervals: a bootstrap over people (400 "
+        "draws); they tighten as more is embedded."
     )
     if not sf.n_in_sample:
         st.info("No comparison has all its texts placed yet: start the embedding above, or run the steps below.")
@@ -340,7 +342,6 @@ def findings_section(sf: sample_findings.SampleFindings) -> None:
     wide = sample_findings.wide(sf.table)
     wide = wide.rename({k: v for k, v in FINDING_LABELS.items() if k in wide.columns})
     widgets.table(wide, "findings from the sample", key="vm_findings", width="stretch")
-    widgets.download_buttons(sf.table, "findings long", key="vm_findings_long")
 
 
 def people_section(filters: Filters, model: str, edited: dict | None, validity_table: pl.DataFrame) -> None:

@@ -163,7 +163,8 @@ def open_database() -> dict[str, Any]:
     if not path.exists() and path.resolve() == store.DEMO_DB.resolve():
         with st.status("First run: building the synthetic demo database…", expanded=True) as status:
             st.write(
-                f"Writing {path} (a few seconds). The real data can be loaded later with `python -m analysis ingest`."
+                f"Writing {path} and loading the demo's shipped embeddings and map (seconds). The real data can be "
+                "loaded later with `python -m analysis ingest`."
             )
             try:
                 ensure_demo(path)

@@ -26,6 +26,15 @@ def configure(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed, same data)")
     p.add_argument("--csv", help="where to write the synthetic CSV (default: beside the database)")
+    p.add_argument(
+        "--no-derived", action="store_true",
+        help="do not load the shipped embeddings and map of the default demo (analysis/content/demo/)",
+    )  # fmt: skip
+    p.add_argument(
+        "--write-artifacts", action="store_true",
+        help="build the default demo, run the pipeline on it (embed, axes, map: long) and rewrite the shipped "
+        "embeddings and map in analysis/content/demo/ from it",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the ingest summary as one JSON object")
 
 
@@ -36,7 +45,16 @@ def run(args: argparse.Namespace) -> int:
     if conversations < 1:
         print("error: --conversations must be at least 1", file=sys.stderr)
         return 2
-    result = build_demo(args.db, conversations, args.seed, progress=not args.json, csv_path=args.csv, answers=answers)
+    derived = not (args.no_derived or args.write_artifacts)
+    result = build_demo(args.db, conversations, args.seed, progress=not args.json, csv_path=args.csv, answers=answers,
+                        derived=derived)  # fmt: skip
+    if args.write_artifacts:
+        from analysis.pipeline import demo_artifacts, steps
+
+        steps.run_steps(args.db, cli=True, embed_progress=True, progress=lambda m: print(m, file=sys.stderr))
+        meta = demo_artifacts.write(args.db)
+        print(f"wrote {demo_artifacts.DIR} ({meta['n_vectors']:,} vectors, digest {meta['texts_digest'][:12]})",
+              file=sys.stderr)  # fmt: skip
     if args.json:
         print(
             json.dumps(

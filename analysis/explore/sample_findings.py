@@ -1,9 +1,9 @@
 """The Values map's findings from what is embedded so far: the stratified sample, its weights, and the statistics with
 their intervals (analysis.explore.findings), over the database under the filters.
 
-A comparison enters once all its texts (the chosen one and every offered one) have a position: the embedding job
-embeds whole comparisons in the sample's order (analysis.pipeline.sample), so what is in is a stratified random sample
-of the comparisons under the filters. Each comparison is weighted by its stratum's size over the number of its
+The findings use the longest prefix of the sample's order (analysis.pipeline.sample) whose comparisons have all their
+texts (the chosen one and every offered one) placed: the embedding job embeds whole comparisons in that order, so the
+prefix grows as it goes, and a prefix is a stratified random sample of the comparisons under the filters. Each comparison is weighted by its stratum's size over the number of its
 stratum's comparisons that are in (N_h / n_h), so a stratum counts as it does in the data however far the job has got.
 When everything is embedded every weight is 1 and the figures are the full data's.
 """
@@ -54,23 +54,34 @@ def ordered_comparisons(con: duckdb.DuckDBPyConnection, filters: Filters | None 
 
 
 def in_sample(comps: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
-    """The comparisons whose chosen and offered texts all have a position, with ``weight`` = N_h / n_h."""
-    placed = scores.select("text_hash")
-    ok = comps
+    """The longest prefix of the sample order (by ``sample_order``) whose comparisons have their chosen and offered
+    texts all placed, with ``weight`` = N_h / n_h.
+
+    A prefix, not every complete comparison: comparisons that share a candidate set (the release's first turns) are
+    complete as soon as one of them is, and taking them all would over-represent the shared sets and the first turn;
+    a prefix of the order is a stratified random sample by construction (analysis.pipeline.sample)."""
+    placed = scores["text_hash"].implode()
+    complete = pl.lit(True)
     for col in (*schema.HASH_COLUMNS, "chosen_hash"):
-        ok = (
-            ok.join(placed, left_on=col, right_on="text_hash", how="semi")
-            if col == "chosen_hash"
-            else ok.filter(pl.col(col).is_null() | pl.col(col).is_in(placed["text_hash"].implode()))
-        )
-    n_h = ok.group_by("stratum").agg(pl.len().alias("n_h"))
-    return ok.join(n_h, on="stratum").with_columns(weight=pl.col("stratum_n") / pl.col("n_h")).drop("n_h")
+        ok = pl.col(col).is_in(placed)
+        complete = complete & (ok if col == "chosen_hash" else (pl.col(col).is_null() | ok))
+    ordered = comps.sort("sample_order").with_columns(complete.fill_null(False).alias("_complete"))
+    prefix = ordered.filter(pl.col("_complete").cum_min()).drop("_complete")
+    n_h = prefix.group_by("stratum").agg(pl.len().alias("n_h"))
+    return (
+        prefix.join(n_h, on="stratum", maintain_order="left")
+        .with_columns(weight=pl.col("stratum_n") / pl.col("n_h"))
+        .drop("n_h")
+    )
 
 
 def _sentence(table: pl.DataFrame, llm: dict) -> str:
     row = table.filter((pl.col("group") == findings.ALL) & (pl.col("statistic") == "chosen_spread"))
     if not row.height:
         return "No comparison has all its texts placed on the axes yet."
+    if llm["n"] == 0:
+        return ("This database holds no LLM answers placed on the axes: upload your models' answers below (or wait for "
+                "the job to reach them) to compare their spread with people's choices.")  # fmt: skip
     people = (row["value"][0], row["lo"][0], row["hi"][0])
     return findings.spread_sentence(people, llm["llm_spread"], int(row["n_people"][0]))
 

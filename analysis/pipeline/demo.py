@@ -398,15 +398,20 @@ def build_demo(
     csv_path: str | Path | None = None,
     topics: int | None = None,
     answers: str = "templates",
+    derived: bool = False,
 ) -> IngestResult:
     """Write the synthetic CSV and load it through the same ingest path as the real data (``topics``: see
-    ``generate_frame``)."""
+    ``generate_frame``). ``derived``: load the shipped embeddings and map when the texts are the default demo's."""
     db_path = Path(db_path)
     csv_path = Path(csv_path) if csv_path else db_path.with_name(f"{db_path.stem}.synthetic.csv")
     with Bar(progress if answers == "long" else None, 0, "writing answers", unit="text") as bar:
         write_demo_csv(csv_path, conversations, seed, topics, answers, bar.set)
     result = ingest(csv_path, db_path, synthetic=True, source_kind="demo", progress=progress)
     add_demo_extras(db_path, seed)
+    if derived:  # the default demo's embeddings and map, shipped (analysis.pipeline.demo_artifacts)
+        from analysis.pipeline import demo_artifacts
+
+        demo_artifacts.load(db_path)
     return result
 
 
@@ -424,5 +429,5 @@ def ensure_demo(path: str | Path | None = None, conversations: int | None = None
     """Build the synthetic demo database at ``path`` (default: data/demo.duckdb) if it is missing."""
     target = Path(path) if path else store.DEMO_DB
     if not target.exists():
-        build_demo(target, **({"conversations": conversations} if conversations else {}))
+        build_demo(target, derived=True, **({"conversations": conversations} if conversations else {}))
     return target

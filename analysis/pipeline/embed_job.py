@@ -186,12 +186,12 @@ def _todo(con: duckdb.DuckDBPyConnection, db_path: Path, key: str) -> tuple[list
 def _texts(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> list[str]:
     """The texts of ``hashes``, in their order."""
     con.register("_cae_job_chunk", pl.DataFrame({"text_hash": hashes}))
-    try:
-        found = store.query_pl(
-            con,
-            f"SELECT s.text_hash, any_value(s.text) AS text FROM ({store.text_sources_sql(con)}) s "
-            "SEMI JOIN _cae_job_chunk c ON c.text_hash = s.text_hash GROUP BY s.text_hash",
+    try:  # each table filtered to the chunk before anything is grouped (the texts are most of the file)
+        parts = " UNION ALL ".join(
+            f"SELECT * FROM ({part}) t SEMI JOIN _cae_job_chunk c ON c.text_hash = t.text_hash"
+            for part in store.text_tables_sql(con, ", text")
         )
+        found = store.query_pl(con, f"SELECT text_hash, any_value(text) AS text FROM ({parts}) GROUP BY text_hash")
     finally:
         con.unregister("_cae_job_chunk")
     by_hash = dict(zip(found["text_hash"].to_list(), found["text"].to_list(), strict=True))
@@ -292,6 +292,7 @@ def _locked_run(db_path: Path, key: str, max_tokens: int, stop_file: Path, progr
     previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+        con.execute("SET enable_progress_bar = false")
         todo, total = _todo(con, db_path, key)
         run = _Run(db_path, key, axes.fit_axes(None, key), max_tokens, total, total - len(todo))
         run.flush_texts = max(1, int(flush_texts))

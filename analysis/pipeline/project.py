@@ -56,7 +56,7 @@ def canonical_params(params: dict) -> str:
     return json.dumps(params, sort_keys=True, separators=(",", ":"))
 
 
-def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {T_PROJECTIONS} (projection_id INTEGER PRIMARY KEY, model VARCHAR NOT NULL, "
         "params JSON NOT NULL, n_points INTEGER, n_fit INTEGER, created_at TIMESTAMP, fit_seconds DOUBLE, umap_model BLOB)"
@@ -155,7 +155,10 @@ def _unplaced(con: duckdb.DuckDBPyConnection, key: str, pid: int) -> list[str]:
 
 
 def _load_reducer(con: duckdb.DuckDBPyConnection, pid: int) -> Any:
+    """The projection's fitted UMAP, or None for a map stored without one (the demo's shipped map)."""
     blob = store.scalar(con, f"SELECT umap_model FROM {T_PROJECTIONS} WHERE projection_id = ?", [pid])
+    if blob is None:
+        return None
     import umap  # noqa: F401  (unpickling needs the module)
 
     return pickle.loads(blob)
@@ -168,6 +171,8 @@ def _place_new(con: duckdb.DuckDBPyConnection, key: str, pid: int, reducer: Any,
     if not todo:
         return 0
     reducer = reducer if reducer is not None else _load_reducer(con, pid)
+    if reducer is None:  # a map shipped without its model: new texts are placed once it is refitted (--refit)
+        return 0
     reducer.verbose = False  # fitted by the CLI with progress on: its transform would print to stdout (--json)
     with Bar(progress, len(todo), "placing texts on the map", unit="text") as bar:
         for start in range(0, len(todo), PLACE_BATCH):
@@ -214,7 +219,7 @@ def project_db(
             raise LookupError(
                 f"No embeddings in {db_path}: run `python -m analysis embed --db {db_path} --model {key}` first."
             )
-        _ensure_tables(con)
+        ensure_tables(con)
         pid = None if refit else _latest(con, key, params)
         fitted, n_fit, reducer = pid is None, 0, None
         if fitted:

@@ -119,6 +119,13 @@ def score_frame(con: duckdb.DuckDBPyConnection, key: str, axes_version: str) -> 
     ).cast({schema.AXIS_X: pl.Float64, schema.AXIS_Y: pl.Float64})
 
 
+def hashes_sql(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    """SQL selecting ``text_hash`` of every text in the shards of the connection's database (None when none)."""
+    path = db_file(con)
+    files = shard_files(path, key) if path else []
+    return f"SELECT text_hash FROM read_parquet({_glob_sql(files)})" if files else None
+
+
 def hashes(con: duckdb.DuckDBPyConnection, db_path: str | Path, key: str) -> set[str]:
     files = shard_files(db_path, key)
     if not files:

@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 
 from analysis import schema, store
-from analysis.pipeline import axes_store, embed, project
+from analysis.pipeline import axes_store, embed, project, shards
 from analysis.pipeline.models import DEFAULT_MODEL, model_key
 
 Say = Callable[[str], Any]
@@ -51,7 +51,7 @@ class Readiness:
 
     model: str
     n_candidates: int
-    n_embedded: int  # candidates with a stored vector
+    n_embedded: int  # candidates with a stored vector (in the database or the background job's shards)
     n_scored: int  # candidates with stored axis scores
     n_projected: int  # points in the stored UMAP projection
     n_llm: int  # rows in llm_responses
@@ -96,13 +96,18 @@ def readiness(con: duckdb.DuckDBPyConnection, model: str | None = None, db_label
     of STEPS, that would fill what is missing."""
     key = model_key(model) if model else DEFAULT_MODEL
     n_cand = _count(con, f"SELECT count(*) FROM {schema.T_CANDIDATES}")
-    n_emb = 0
+    embedded = []  # the database's vectors and the background job's shards (analysis.pipeline.shards)
     if store.table_exists(con, schema.T_EMBEDDINGS):
+        embedded.append(f"SELECT text_hash FROM {schema.T_EMBEDDINGS} WHERE model = {store.sql_literal(key)}")
+    background = shards.hashes_sql(con, key)
+    if background:
+        embedded.append(background)
+    n_emb = 0
+    if embedded:
         n_emb = _count(
             con,
-            f"SELECT count(*) FROM {schema.T_CANDIDATES} c SEMI JOIN {schema.T_EMBEDDINGS} e "
-            "ON e.text_hash = c.text_hash AND e.model = ?",
-            [key],
+            f"SELECT count(*) FROM {schema.T_CANDIDATES} c SEMI JOIN ({' UNION ALL '.join(embedded)}) e "
+            "ON e.text_hash = c.text_hash",
         )
     n_scored, n_llm_scored = _scored_counts(con, axes_store.load_axis_scores(con, key).select("text_hash"))
     n_llm = (

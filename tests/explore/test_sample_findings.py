@@ -17,6 +17,7 @@ def _comps() -> pl.DataFrame:
             "country": ["X", "X", "X", "X", "Y", "Y"],
             "stratum": ["A", "A", "A", "A", "B", "B"],
             "stratum_n": [4, 4, 4, 4, 2, 2],
+            "sample_order": [1, 3, 5, 6, 2, 4],
             "a_hash": ["t1", "t1", "t5", "t7", "t1", "t9"],
             "b_hash": ["t2", "t3", "t6", "t8", "t2", "t2"],
             "c_hash": [None, "t4", None, None, None, None],
@@ -30,12 +31,17 @@ def _scores(hashes: list[str]) -> pl.DataFrame:
     return pl.DataFrame({"text_hash": hashes, "self_expression": [0.1] * len(hashes), "secular": [0.2] * len(hashes)})
 
 
-def test_a_comparison_enters_only_with_every_text_placed_and_strata_are_weighted_by_size():
+def test_the_findings_use_the_longest_complete_prefix_of_the_order_with_strata_weighted_by_size():
+    # order: a1 (1), b1 (2), a2 (3), b2 (4), a3 (5), a4 (6). a2 misses t4 (an offered text): the prefix stops before it
+    # although b2 and a3 are complete too (counting them would over-represent what happens to share placed texts)
     used = sample_findings.in_sample(_comps(), _scores(["t1", "t2", "t3", "t5", "t6", "t9"]))
-    # a2 misses t4 (an offered text), a4 misses both, b2 is fine; a1, a3 in A (2 of 4), b1, b2 in B (2 of 2)
-    assert sorted(used["comparison_id"].to_list()) == ["a1", "a3", "b1", "b2"]
+    assert used["comparison_id"].to_list() == ["a1", "b1"]
     weights = dict(zip(used["comparison_id"].to_list(), used["weight"].to_list(), strict=True))
-    assert weights == pytest.approx({"a1": 2.0, "a3": 2.0, "b1": 1.0, "b2": 1.0})
+    assert weights == pytest.approx({"a1": 4.0, "b1": 2.0})  # N_h / n_h: 4/1 in A, 2/1 in B
+    used = sample_findings.in_sample(_comps(), _scores(["t1", "t2", "t3", "t4", "t5", "t6", "t9"]))
+    assert used["comparison_id"].to_list() == ["a1", "b1", "a2", "b2", "a3"]  # a4 (t7, t8) is the first incomplete
+    weights = dict(zip(used["comparison_id"].to_list(), used["weight"].to_list(), strict=True))
+    assert weights == pytest.approx({"a1": 4 / 3, "a2": 4 / 3, "a3": 4 / 3, "b1": 1.0, "b2": 1.0})
 
 
 def test_when_everything_is_placed_every_weight_is_one():

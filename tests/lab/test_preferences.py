@@ -19,6 +19,7 @@ from analysis.filters import Filters
 from analysis.illustrative import COUNTRY_POSITIONS
 from analysis.lab import prefs_data, prefs_report, prefs_store
 from analysis.lab.preferences import POOLED, PrefsConfig, _percentile, axis_reading, split_people
+from analysis.pipeline.models import DEFAULT_MODEL
 from tests.prefs_fixtures import prefs_demo_db, writable_copy  # noqa: F401  (session fixture)
 
 LEAN = 0.4  # an axis on which a country's illustrative position is at least this far from the midpoint is a clear lean
@@ -36,7 +37,7 @@ def stored(prefs_demo_db):  # noqa: F811
 
 
 def test_the_default_run_is_stored_with_its_parameters(stored):
-    assert stored.run["grouping"] == "country" and stored.run["model"] == "all-MiniLM-L6-v2"
+    assert stored.run["grouping"] == "country" and stored.run["model"] == DEFAULT_MODEL
     assert stored.run["params"] == json.loads(json.dumps(PrefsConfig().params()))
     assert set(stored.run["summary"]["groups"]) == set(schema.COUNTRIES)
     assert stored.scores["split"].n_unique() == PrefsConfig().splits
@@ -59,7 +60,8 @@ def test_the_transfer_matrix_diagonal_beats_its_off_diagonal(stored):
     for c in schema.COUNTRIES:
         others = [o for o in schema.COUNTRIES if o != c]
         assert all(acc[(c, c)] > acc[(o, c)] for o in others), f"another country's model serves {c} better"
-        assert all(acc[(c, c)] > acc[(c, o)] for o in others), f"{c}'s model serves another country better"
+        # (Not asserted: that a country's model serves its own people better than it serves another country's: a
+        # model can score higher on a country whose choices are easier to predict; the column above is the claim.)
 
 
 def test_the_axis_readings_point_the_way_the_countries_lean(stored):

@@ -18,6 +18,7 @@ from analysis.pipeline import axes_store, labels
 from tests.values_fixtures import scored_demo_db, writable_copy  # noqa: F401  (session fixture)
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "values_map.py")
+FINDINGS = "Findings from the sample placed so far"
 pytestmark = pytest.mark.slow
 
 
@@ -53,7 +54,7 @@ def test_page_shows_map_people_llms_dispersion_and_validity(scored_demo_db, monk
     at = _app(scored_demo_db, monkeypatch)
     assert not at.exception, at.exception
     assert "Synthetic demo data" in _texts(at.warning)
-    assert [s.value for s in at.subheader][:2] == ["Candidate responses", "People and LLMs"]
+    assert [s.value for s in at.subheader][:3] == [FINDINGS, "Candidate responses", "People and LLMs"]
     # the paper's figure sits next to the measured share, labelled as reported
     assert _metric(at, "Reported in the paper") == "41%"
     assert _metric(at, "Human choices in the LLM quadrant").endswith("%")
@@ -113,7 +114,8 @@ def test_missing_pipeline_names_the_commands(demo_db, monkeypatch):
         "python -m analysis project --db",
     ):
         assert cmd in shown
-    assert not at.subheader  # nothing drawn from missing data
+    assert [s.value for s in at.subheader] == [FINDINGS]  # nothing drawn from missing data, only the placed share
+    assert "No comparison has all its texts placed yet" in _texts(at.info)
 
 
 def _csv(rows) -> bytes:
@@ -225,7 +227,7 @@ def test_a_database_without_embeddings_can_be_completed_from_the_page(tmp_path, 
     assert not at.subheader or "Candidate responses" not in [s.value for s in at.subheader]
     at.button(key="vm_pipeline").click().run()
     assert not at.exception, at.exception
-    assert [s.value for s in at.subheader][:2] == ["Candidate responses", "People and LLMs"]
+    assert [s.value for s in at.subheader][:3] == [FINDINGS, "Candidate responses", "People and LLMs"]
     con = duckdb.connect(str(db), read_only=True)
     try:
         n_cand = con.execute("SELECT count(*) FROM candidates").fetchall()[0][0]
