@@ -323,3 +323,13 @@ def test_first_run_builds_the_demo_under_a_status(monkeypatch, tmp_path):
     assert int(_metrics(at)["Comparisons"].replace(",", "")) > 0
     again = AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # built once: no status the second time
     assert not again.status and not again.exception
+    con = store.connect(target)  # the shipped embeddings and map are in: the Values map is ready on the first visit
+    try:
+        candidates = store.scalar(con, "SELECT count(*) FROM candidates")
+        scored = store.scalar(
+            con, "SELECT count(DISTINCT text_hash) FROM axis_scores s SEMI JOIN candidates c USING (text_hash)"
+        )
+        points = store.scalar(con, "SELECT count(*) FROM projection_points")
+    finally:
+        con.close()
+    assert scored == candidates > 0 and points >= candidates
