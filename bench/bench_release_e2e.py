@@ -65,9 +65,10 @@ def _pages(db: Path) -> list[dict]:
     rows = []
     for page in registry.PAGES:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-        at.run()
         start = time.perf_counter()
+        at.run()  # the landing page (the first in the registry)
         if page.path != registry.PAGES[0].path:
+            start = time.perf_counter()
             at.switch_page(page.path).run()
         seconds = time.perf_counter() - start
         rows.append({"page": page.path, "seconds": round(seconds, 2), "errors": [e.message for e in at.exception]})
