@@ -96,7 +96,7 @@ def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnecti
             f"or load the real data with `python -m analysis ingest FILE.csv --db {path}`."
         )
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:  # corrupt file, not a DuckDB file, locked by a writer
         locked = lock_message(path, exc)
         if locked:
@@ -105,6 +105,8 @@ def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnecti
             f"Could not open {path} as a DuckDB database ({exc}). Rebuild it with "
             f"`python -m analysis demo --db {path}` or `python -m analysis ingest FILE --db {path}`."
         ) from exc
+    con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout for long queries: inside --json output
+    return con
 
 
 def open_db(db: str | Path | duckdb.DuckDBPyConnection) -> tuple[duckdb.DuckDBPyConnection, bool]:

@@ -42,15 +42,46 @@ class SampleFindings:
         return self.n_in_sample / self.n_comparisons if self.n_comparisons else 0.0
 
 
-def ordered_comparisons(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
-    """The comparisons under the filters in the sample's order, with stratum and stratum size."""
+def _ordered_sql(filters: Filters | None) -> tuple[str, list]:
     facts, params = (filters or Filters()).facts_sql("f")
     hashes = ", ".join(schema.HASH_COLUMNS)
-    sql = (
-        f"SELECT comparison_id, annotator_id, country, stratum, stratum_n, sample_order, {hashes}, chosen_hash "
-        f"FROM ({sample.ordered_comparisons_sql(facts=facts)}) ORDER BY sample_order"
+    facts = f"SELECT comparison_id, annotator_id, country, assigned_lang, turn, {hashes}, chosen_hash FROM ({facts})"
+    cols = f"comparison_id, annotator_id, country, stratum, stratum_n, sample_order, {hashes}, chosen_hash"
+    return f"SELECT {cols} FROM ({sample.ordered_comparisons_sql(facts=facts)})", params
+
+
+def ordered_comparisons(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """The comparisons under the filters in the sample's order, with stratum and stratum size."""
+    sql, params = _ordered_sql(filters)
+    return store.query_pl(con, f"{sql} ORDER BY sample_order", params)
+
+
+def placed_prefix(
+    con: duckdb.DuckDBPyConnection, scores: pl.DataFrame, filters: Filters | None = None
+) -> tuple[pl.DataFrame, int]:
+    """(the comparisons of the longest prefix of the order with every text placed, how many comparisons the filters
+    hold), worked out in the database so that only the prefix is read (the release has 233,000 comparisons)."""
+    sql, params = _ordered_sql(filters)
+    placed = "(SELECT text_hash FROM _cae_placed)"
+    complete = " AND ".join(
+        [f"coalesce(chosen_hash IN {placed}, FALSE)"]
+        + [f"({c} IS NULL OR coalesce({c} IN {placed}, FALSE))" for c in schema.HASH_COLUMNS]
     )
-    return store.query_pl(con, sql, params)
+    con.register("_cae_placed", scores.select("text_hash"))
+    try:
+        query = f"""
+            WITH o AS ({sql}), flagged AS (SELECT *, {complete} AS complete FROM o)
+            SELECT * EXCLUDE (complete), (SELECT count(*) FROM o) AS n_all FROM flagged
+            WHERE sample_order < (SELECT coalesce(min(sample_order), 9223372036854775807) FROM flagged
+                                  WHERE NOT complete)
+            ORDER BY sample_order"""
+        rows = store.query_pl(con, query, params)
+        n_all = (
+            int(rows["n_all"][0]) if rows.height else int(store.scalar(con, f"SELECT count(*) FROM ({sql})", params))
+        )
+    finally:
+        con.unregister("_cae_placed")
+    return rows.drop("n_all"), n_all
 
 
 def in_sample(comps: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
@@ -95,8 +126,8 @@ def sample_findings(
 ) -> SampleFindings:
     """The findings from the comparisons whose texts are all placed so far (see the module docstring)."""
     sc = positions.load_scores(con, model, scores)
-    comps = ordered_comparisons(con, filters)
-    used = in_sample(comps, sc)
+    prefix, n_comparisons = placed_prefix(con, sc, filters)
+    used = in_sample(prefix, sc)
     llm_pts = positions.llm_points(con, model, sc)
     llm = findings.llm_findings(llm_pts.select("x", "y").to_numpy() if llm_pts.height else np.zeros((0, 2)), b=b)
     table = findings.country_findings(findings.build_sample(used, sc), llm["quadrant"], b=b)
@@ -104,7 +135,7 @@ def sample_findings(
     return SampleFindings(
         table=table,
         llm=llm,
-        n_comparisons=comps.height,
+        n_comparisons=n_comparisons,
         n_in_sample=used.height,
         n_texts=n_texts,
         n_placed=min(sc.height, n_texts),
