@@ -54,7 +54,7 @@ MODULES: dict[str, list[str]] = {
         "-k",
         "not fresh_offline_process and not shipped_vectors_are and not reach_0_8",
     ],
-    "analysis/explore/plane.py": ["tests/explore/test_positions.py"],
+    "analysis/explore/plane.py": ["tests/explore/test_plane.py", "tests/explore/test_positions.py"],
     "analysis/lab/reward_models.py": ["tests/lab/test_reward_models.py", "tests/lab/test_conditional_logit.py"],
 }
 # Plugins are not loaded in the mutant runs (the browser plugin alone costs a second per run); no unit test uses one.
