@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -94,23 +95,27 @@ def _operators_to_exclude() -> list[str]:
     return [re.escape(n) + "$" for n in names.split() if not any(k.search(n) for k in keep)]
 
 
+def _test_command(tests: list[str]) -> str:
+    """The command cosmic-ray runs per mutant (it splits it with shlex: a -k expression must stay one argument)."""
+    return shlex.join([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not e2e", *tests])
+
+
 def _config(module: str, tests: list[str], timeout: float) -> str:
-    command = " ".join(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "'not e2e'", *tests]
-    )
     excluded = ",\n    ".join(json.dumps(o) for o in _operators_to_exclude())
     return (
         f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = {timeout:.0f}\nexcluded-modules = []\n'
-        f'test-command = {json.dumps(command)}\n\n[cosmic-ray.distributor]\nname = "local"\n\n'
+        f'test-command = {json.dumps(_test_command(tests))}\n\n[cosmic-ray.distributor]\nname = "local"\n\n'
         f"[cosmic-ray.filters.operators-filter]\nexclude-operators = [\n    {excluded}\n]\n"
     )
 
 
 def _clean_run(work: Path, tests: list[str]) -> float:
+    """The very command the mutants get, on the unmutated copy: it must pass and run at least one test (a command
+    that fails for another reason would count every mutant as killed)."""
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not e2e",
-                          *tests], cwd=work, capture_output=True, text=True, env={**os.environ, **QUIET_ENV})  # fmt: skip
-    if out.returncode != 0:
+    out = subprocess.run(shlex.split(_test_command(tests)), cwd=work, capture_output=True, text=True,
+                         env={**os.environ, **QUIET_ENV})  # fmt: skip
+    if out.returncode != 0 or " passed" not in out.stdout:
         raise RuntimeError(f"the tests fail before any mutation: {' '.join(tests)}\n{out.stdout[-2000:]}")
     return time.perf_counter() - started
 
