@@ -496,6 +496,28 @@ def test_layer_1_explain_of_a_refused_statement_is_refused(kind):
         sql_console.check_query("EXPLAIN " + KIND_EXAMPLES[kind])
 
 
+def test_layer_1_the_checker_alone_refuses_every_refused_query_and_says_why(tmp_path):
+    outcomes = {}
+    for name, sql in _refused_queries(tmp_path / "secret.csv").items():
+        with pytest.raises(sql_console.RefusedQuery) as refused:
+            sql_console.check_query(sql)
+        outcomes[name] = str(refused.value)
+        assert "\n" not in outcomes[name], name
+    assert "file scan" in outcomes["file_literal"] and "file scan" in outcomes["url_literal"]
+    assert "file scan" in outcomes["file_literal_quoted_ident"]
+    assert "does not read files" in outcomes["read_csv"] and "does not read files" in outcomes["file_in_subquery"]
+    assert "data-modifying clause (insert)" in outcomes["cte_insert"]
+    assert "exactly one statement" in outcomes["two_statements"]
+
+
+def test_layer_1_a_query_that_does_not_parse_is_refused_with_the_parsers_first_line():
+    with pytest.raises(sql_console.RefusedQuery) as refused:
+        sql_console.check_query("SELEC 1")
+    message = str(refused.value)
+    assert message.startswith("DuckDB could not parse the query: ") and "syntax error" in message
+    assert "\n" not in message
+
+
 def test_layer_1_passes_plain_reads():
     for sql in (
         "SELECT count(*) FROM comparisons",
