@@ -47,7 +47,11 @@ MODULES: dict[str, list[str]] = {
     "analysis/filters.py": ["tests/test_filters.py"],
     "analysis/explore/sql_guard.py": ["tests/explore/test_sql_console.py", "-k", "layer_1 or listed_statement"],
     "analysis/explore/positions.py": ["tests/explore/test_positions_data.py", "tests/explore/test_positions.py"],
-    "analysis/explore/people.py": ["tests/explore/test_positions.py", "tests/explore/test_positions_data.py"],
+    "analysis/explore/people.py": [
+        "tests/explore/test_people.py",
+        "tests/explore/test_positions.py",
+        "tests/explore/test_positions_data.py",
+    ],
     "analysis/pipeline/ingest.py": ["tests/pipeline/test_ingest.py"],
     "analysis/lab/diversity.py": ["tests/lab/test_diversity.py", "tests/lab/test_strategies.py", "-k", "not pasted"],
     "analysis/pipeline/axes.py": [
