@@ -16,6 +16,10 @@ The baseline printed beside it is the module's clean test run (seconds), measure
 
     .venv/bin/python bench/bench_mutation.py [--module NAME ...] [--workers 2]    (make mutate)
 
+After tests are added (and the module itself is unchanged), ``--retest bench/out/mutation.json`` re-runs only the
+recorded survivors against the current tests: a killed mutant stays killed, so the score is the same as a full run's
+at a fraction of the time.
+
 Writes bench/out/mutation.json (every survivor's diff) for follow-up. Not part of `make test`: it takes a while.
 """
 
@@ -189,15 +193,73 @@ def run_module(module: str, tests: list[str]) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _apply(text: str, diff: str) -> str:
+    """The module's text with one recorded cosmic-ray mutation (a one-hunk diff) applied."""
+    lines = text.splitlines(keepends=True)
+    body = diff.splitlines()
+    at = next(i for i, ln in enumerate(body) if ln.startswith("@@"))
+    start = int(re.match(r"@@ -(\d+)", body[at]).group(1)) - 1
+    hunk = [ln if ln else " " for ln in body[at + 1 :]]
+    old = [ln[1:] for ln in hunk if ln[0] in " -"]
+    new = [ln[1:] for ln in hunk if ln[0] in " +"]
+    while old and new and old[-1] == new[-1] == "" and start + len(old) > len(lines):
+        old, new = old[:-1], new[:-1]  # the blank line difflib shows after the file's last newline
+    if [ln.rstrip("\n") for ln in lines[start : start + len(old)]] != old:
+        raise RuntimeError("the module changed since that run: run the full mutation test again")
+    return "".join(lines[:start] + [ln + "\n" for ln in new] + lines[start + len(old) :])
+
+
+def retest_survivors(previous: dict) -> dict:
+    """Run the module's current tests against each survivor of an earlier full run (the module unchanged).
+
+    Valid when tests were only added since: a mutant a test killed stays killed, so only the survivors can change.
+    Survivors now listed in bench/mutation_equivalents.txt move to the equivalent column.
+    """
+    module, tests = previous["module"], MODULES[previous["module"]]
+    work = scratch_copy()
+    try:
+        clean = _clean_run(work, tests)
+        original = (work / module).read_text(encoding="utf-8")
+        started, still = time.perf_counter(), []
+        for survivor in previous["survivors"]:
+            (work / module).write_text(_apply(original, survivor["diff"]), encoding="utf-8")
+            try:
+                out = subprocess.run(shlex.split(_test_command(tests)), cwd=work, capture_output=True,
+                                     env={**os.environ, **QUIET_ENV}, timeout=max(60.0, 10 * clean))  # fmt: skip
+                if out.returncode == 0:
+                    still.append(survivor)
+            except subprocess.TimeoutExpired:
+                pass  # an endless loop is a detected change
+        (work / module).write_text(original, encoding="utf-8")
+        seconds = time.perf_counter() - started
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    equivalent = _equivalents()
+    now_equivalent = [s for s in still if (module, *_changed_lines(s["diff"])) in equivalent]
+    survivors = [s for s in still if s not in now_equivalent]
+    killed = previous["killed"] + len(previous["survivors"]) - len(still)
+    counts = {"mutants": previous["mutants"], "killed": killed, "survived": len(survivors),
+              "equivalent": previous["equivalent"] + len(now_equivalent)}  # fmt: skip
+    counts["score"] = killed / max(1, counts["mutants"] - counts["equivalent"])
+    return {**previous, "tests": tests, "clean_s": round(clean, 1), "seconds": round(previous["seconds"] + seconds, 1),
+            "retested": time.strftime("%Y-%m-%d %H:%M"), **counts, "survivors": survivors}  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--module", action="append", help="one of the modules (repeatable; default: all)")
     parser.add_argument("--workers", type=int, default=1, help="modules tested at once (each in its own copy)")
     parser.add_argument("--out", type=Path, default=OUT / "mutation.json", help="where the survivors' diffs go")
+    parser.add_argument("--retest", type=Path, help="an earlier --out file: re-run only its survivors (tests added)")
     args = parser.parse_args()
     chosen = {m: t for m, t in MODULES.items() if not args.module or any(a in m for a in args.module)}
-    with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
-        results = list(pool.map(lambda mt: run_module(*mt), chosen.items()))
+    if args.retest:
+        earlier = [r for r in json.loads(args.retest.read_text(encoding="utf-8")) if r["module"] in chosen]
+        with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
+            results = list(pool.map(retest_survivors, earlier))
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
+            results = list(pool.map(lambda mt: run_module(*mt), chosen.items()))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"{'module':34} {'mutants':>8} {'killed':>7} {'equiv.':>7} {'survived':>9} {'score':>7} "
