@@ -57,7 +57,13 @@ MODULES: dict[str, list[str]] = {
         "tests/explore/test_positions_data.py",
     ],
     "analysis/pipeline/ingest.py": ["tests/pipeline/test_ingest.py"],
-    "analysis/lab/diversity.py": ["tests/lab/test_diversity.py", "tests/lab/test_strategies.py", "-k", "not pasted"],
+    "analysis/lab/diversity.py": [
+        "tests/lab/test_diversity_edges.py",
+        "tests/lab/test_diversity.py",
+        "tests/lab/test_strategies.py",
+        "-k",
+        "not pasted",
+    ],
     "analysis/pipeline/axes.py": [
         "tests/pipeline/test_axes.py",
         "-k",
