@@ -27,10 +27,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import random
 import re
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -179,7 +182,33 @@ def _classify(module: str, dump: str, equivalent: set) -> dict:
     return {**counts, "survivors": survivors}
 
 
-def run_module(module: str, tests: list[str]) -> dict:
+def _keep_a_sample(session: str, size: int, seed: int) -> int:
+    """Leave ``size`` of the pending mutants, drawn at random (seeded), in the session; returns how many there were."""
+    con = sqlite3.connect(session)
+    try:
+        pending = [r[0] for r in con.execute(
+            "SELECT job_id FROM work_items WHERE job_id NOT IN (SELECT job_id FROM work_results) ORDER BY job_id")]  # fmt: skip
+        if len(pending) > size:
+            drop = sorted(set(pending) - set(random.Random(seed).sample(pending, size)))
+            con.executemany("DELETE FROM mutation_specs WHERE job_id = ?", [(j,) for j in drop])
+            con.executemany("DELETE FROM work_items WHERE job_id = ?", [(j,) for j in drop])
+            con.commit()
+        return len(pending)
+    finally:
+        con.close()
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson interval of a share k / n (the score of a sample of mutants)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def run_module(module: str, tests: list[str], sample: int | None = None, seed: int = 0) -> dict:
     work = scratch_copy()
     try:
         clean = _clean_run(work, tests)
@@ -187,14 +216,19 @@ def run_module(module: str, tests: list[str]) -> dict:
         session = str(work / "cr.sqlite")
         subprocess.run([_cosmic("cosmic-ray"), "init", "cr.toml", session], cwd=work, check=True, capture_output=True)
         subprocess.run([_cosmic("cr-filter-operators"), session, "cr.toml"], cwd=work, check=True, capture_output=True)
+        population = _keep_a_sample(session, sample, seed) if sample else None
         started = time.perf_counter()
         subprocess.run([_cosmic("cosmic-ray"), "exec", "cr.toml", session], cwd=work, check=True, capture_output=True,
                        env={**os.environ, **QUIET_ENV})  # fmt: skip
         seconds = time.perf_counter() - started
         dump = subprocess.run([_cosmic("cosmic-ray"), "dump", session], cwd=work, check=True, capture_output=True,
                               text=True).stdout  # fmt: skip
-        return {"module": module, "tests": tests, "clean_s": round(clean, 1), "seconds": round(seconds, 1),
-                **_classify(module, dump, _equivalents())}  # fmt: skip
+        out = {"module": module, "tests": tests, "clean_s": round(clean, 1), "seconds": round(seconds, 1),
+               **_classify(module, dump, _equivalents())}  # fmt: skip
+        if population is not None:
+            out["population"] = population
+            out["score_95"] = wilson(out["killed"], out["mutants"] - out["equivalent"])
+        return out
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -247,6 +281,8 @@ def retest_survivors(previous: dict) -> dict:
     counts = {"mutants": previous["mutants"], "killed": killed, "survived": len(survivors),
               "equivalent": previous["equivalent"] + len(now_equivalent)}  # fmt: skip
     counts["score"] = killed / max(1, counts["mutants"] - counts["equivalent"])
+    if "population" in previous:
+        counts["score_95"] = wilson(killed, counts["mutants"] - counts["equivalent"])
     return {**previous, "tests": tests, "clean_s": round(clean, 1), "seconds": round(previous["seconds"] + seconds, 1),
             "retested": time.strftime("%Y-%m-%d %H:%M"), **counts, "survivors": survivors}  # fmt: skip
 
@@ -256,6 +292,8 @@ def main() -> int:
     parser.add_argument("--module", action="append", help="one of the modules (repeatable; default: all)")
     parser.add_argument("--workers", type=int, default=1, help="modules tested at once (each in its own copy)")
     parser.add_argument("--out", type=Path, default=OUT / "mutation.json", help="where the survivors' diffs go")
+    parser.add_argument("--sample", type=int, help="test a random sample of this many mutants per module (an estimate)")
+    parser.add_argument("--seed", type=int, default=0, help="the sample's seed")
     parser.add_argument("--retest", type=Path, help="an earlier --out file: re-run only its survivors (tests added)")
     args = parser.parse_args()
     chosen = {m: t for m, t in MODULES.items() if not args.module or any(a in m for a in args.module)}
@@ -265,7 +303,7 @@ def main() -> int:
             results = list(pool.map(retest_survivors, earlier))
     else:
         with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
-            results = list(pool.map(lambda mt: run_module(*mt), chosen.items()))
+            results = list(pool.map(lambda mt: run_module(*mt, args.sample, args.seed), chosen.items()))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"{'module':34} {'mutants':>8} {'killed':>7} {'equiv.':>7} {'survived':>9} {'score':>7} "
@@ -275,6 +313,11 @@ def main() -> int:
         worst = min(worst, r["score"])
         print(f"{r['module']:34} {r['mutants']:>8} {r['killed']:>7} {r['equivalent']:>7} {r['survived']:>9} "
               f"{r['score']:>7.1%} {r['clean_s']:>9.1f}s {r['seconds']:>12.0f}s")  # fmt: skip
+        if "population" in r:
+            lo, hi = r["score_95"]
+            print(
+                f"{'':34} a random sample of {r['mutants']} of {r['population']} mutants: 95% interval {lo:.1%}-{hi:.1%}"
+            )
     print(f"target: at least {TARGET:.0%} of non-equivalent mutants killed in every module; survivors in {args.out}")
     return 0 if worst >= TARGET else 1
 
