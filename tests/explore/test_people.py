@@ -112,3 +112,53 @@ def test_dispersion_table_per_llm_and_for_all_llms():
     assert all_llms["share_in_llm_quadrant"] == pytest.approx(2 / 3)
     assert rows[("LLM responses (absolute)", "A")]["mean_dist"] == pytest.approx(1.0)
     assert np.isnan(rows[("LLM responses (absolute)", "B")]["sd_x"])  # one response: no spread
+
+
+def test_floors_that_fill_the_cap_exactly_are_kept():
+    frame = pl.DataFrame({"g": ["big"] * 100 + ["small"] * 25, "i": list(range(125))})
+    out, _ = people.stratified_sample(frame, 50, "g")
+    assert _counts(out) == {"big": 25, "small": 25}  # 25 + 25 = 50: nothing left to share out by size
+
+
+def test_samples_are_shuffled_and_seed_0_is_the_default():
+    frame = pl.DataFrame({"g": ["a"] * 500 + ["b"] * 500, "i": list(range(1000))})
+    strat, _ = people.stratified_sample(frame, 100, "g")
+    assert not strat.filter(pl.col("g") == "a")["i"].is_sorted()  # drawn in random order, not in the frame's
+    assert strat["i"].to_list() == people.stratified_sample(frame, 100, "g", seed=0)[0]["i"].to_list()
+    plain, sampled = people.stratified_sample(frame, 100)
+    assert sampled and not plain["i"].is_sorted()
+    assert plain["i"].to_list() == people.stratified_sample(frame, 100, seed=0)[0]["i"].to_list()
+
+
+def test_strata_that_are_not_a_column_give_a_plain_sample():
+    frame = pl.DataFrame({"i": list(range(100))})
+    out, sampled = people.stratified_sample(frame, 10, "no_such_column")
+    assert sampled and out.height == 10
+
+
+def test_a_group_of_exactly_three_points_has_an_ellipse():
+    frame = pl.DataFrame({"g": ["a"] * 3 + ["b"] * 2, "x": [0.0, 1.0, 0.0, 5.0, 6.0], "y": [0.0, 0.0, 1.0, 5.0, 5.0]})
+    assert list(people.ellipses_by_group(frame, "g")) == ["a"]
+
+
+def test_a_missing_slot_does_not_hide_the_others():
+    # slot a is empty (NULL): b, c, d are still offered, and d repeats nothing
+    scores = pl.DataFrame({"text_hash": ["s", "t", "u"], "self_expression": [3.0, 0.0, 0.0], "secular": [0.0] * 3})
+    comps = pl.DataFrame(
+        {"comparison_id": ["c1"], "annotator_id": ["p"], "a_hash": [None], "b_hash": ["s"], "c_hash": ["t"],
+         "d_hash": ["u"], "chosen_hash": ["s"]},
+        schema_overrides={"a_hash": pl.String},
+    )  # fmt: skip
+    row = people.revealed_from_comparisons(comps, scores).row(0, named=True)
+    assert row["offered_x"] == pytest.approx(1.0) and row["self_expression"] == pytest.approx(2.0)
+
+
+def test_a_repeat_is_found_across_a_slot_the_frame_does_not_have():
+    # no c_hash column: d repeats a, so the offered texts are s and t only
+    scores = pl.DataFrame({"text_hash": ["s", "t"], "self_expression": [3.0, 0.0], "secular": [0.0, 0.0]})
+    comps = pl.DataFrame(
+        {"comparison_id": ["c1"], "annotator_id": ["p"], "a_hash": ["s"], "b_hash": ["t"], "d_hash": ["s"],
+         "chosen_hash": ["t"]}
+    )  # fmt: skip
+    row = people.revealed_from_comparisons(comps, scores).row(0, named=True)
+    assert row["offered_x"] == pytest.approx(1.5) and row["self_expression"] == pytest.approx(-1.5)
