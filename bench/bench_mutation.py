@@ -73,7 +73,11 @@ MODULES: dict[str, list[str]] = {
         "not fresh_offline_process and not shipped_vectors_are and not reach_0_8",
     ],
     "analysis/explore/plane.py": ["tests/explore/test_plane.py", "tests/explore/test_positions.py"],
-    "analysis/lab/reward_models.py": ["tests/lab/test_reward_models.py", "tests/lab/test_conditional_logit.py"],
+    "analysis/lab/reward_models.py": [
+        "tests/lab/test_reward_models_edges.py",
+        "tests/lab/test_reward_models.py",
+        "tests/lab/test_conditional_logit.py",
+    ],
 }
 # Plugins are not loaded in the mutant runs (the browser plugin alone costs a second per run; no unit test uses one),
 # and hypothesis runs without a deadline on fixed examples (tests/conftest.py): on a loaded machine a slow example
