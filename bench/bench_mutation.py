@@ -59,7 +59,7 @@ MODULES: dict[str, list[str]] = {
         "tests/explore/test_positions.py",
         "tests/explore/test_positions_data.py",
     ],
-    "analysis/pipeline/ingest.py": ["tests/pipeline/test_ingest.py"],
+    "analysis/pipeline/ingest.py": ["tests/pipeline/test_ingest_hub.py", "tests/pipeline/test_ingest.py"],
     "analysis/lab/diversity.py": [
         "tests/lab/test_diversity_edges.py",
         "tests/lab/test_diversity.py",
