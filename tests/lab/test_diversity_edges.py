@@ -83,7 +83,7 @@ def test_set_metrics_of_one_set_by_hand():
     with_emb = diversity.set_metrics(pts, embeddings=emb)
     assert with_emb["vendi_embedding"] == pytest.approx(4.0)  # four orthogonal embeddings: four distinct answers
     assert with_emb["mean_pairwise_distance_embedding"] == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="embeddings"):
+    with pytest.raises(ValueError, match="with k = 4; got"):
         diversity.set_metrics(pts, embeddings=np.eye(3))
     with pytest.raises(ValueError, match="embeddings"):
         diversity.set_metrics(pts, embeddings=np.ones(4))
@@ -134,3 +134,13 @@ def test_hull_edges_with_points_on_them_agree_with_scipy(pts):
     except Exception:  # noqa: BLE001 (scipy refuses a flat set: its area is 0)
         want = 0.0
     assert diversity.hull_area_batch(a[None])[0] == pytest.approx(want, abs=1e-9)
+
+
+def test_cosine_similarity_stays_within_minus_one_and_one_despite_rounding():
+    v = np.array([0.1257302210933933, -0.1321048632913019])  # unit vectors whose products round past +-1
+    k = diversity.similarity(np.stack([v, 3.7 * v, -2.3 * v]), "cosine")[0]
+    assert k.max() == 1.0 and k.min() == -1.0
+
+
+def test_a_batch_of_sets_of_one_has_one_distance_per_set():
+    assert diversity.mean_pairwise_cosine_distance_batch(np.ones((3, 1, 2))).tolist() == [0.0, 0.0, 0.0]
