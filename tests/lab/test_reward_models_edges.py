@@ -103,5 +103,52 @@ def test_the_reported_log_likelihood_is_the_marginal_at_the_reported_fit(polish)
 def test_more_types_than_annotators():
     phi, chosen, ann = _mixture_case()
     keep = ann < 2  # two annotators, three types: k-means can fill only two
-    fit = reward_models.fit_mixture(phi[keep], chosen[keep], ann[keep], 2, 3, np.random.default_rng(0))
+    fit = reward_models.fit_mixture(phi[keep], chosen[keep], ann[keep], 2, 3, np.random.default_rng(0), polish=False)
     assert fit.theta.shape == (3, 3) and np.all(np.isfinite(fit.theta)) and fit.weights.shape == (3,)
+
+
+def _planted():
+    planted = np.array([[0.8, 0.6], [-0.8, 0.5], [0.0, -0.9]])
+    rng = np.random.default_rng(4)
+    A, N, k = 90, 12, 4
+    types = np.repeat(np.arange(3), A // 3)
+    ann = np.repeat(np.arange(A), N)
+    cands = rng.uniform(-1.25, 1.25, size=(A * N, k, 2))
+    chosen = population.sample_choices(cands, planted[types][ann], population.ChoiceModel("ideal", 3.0), rng)
+    return reward_models.quad_features(cands), chosen, ann, A
+
+
+def test_em_alone_climbs_to_the_optimum_the_polish_reaches():
+    phi, chosen, ann, A = _planted()
+    rng = np.random.default_rng
+    em = reward_models.fit_mixture(phi, chosen, ann, A, 3, rng(0), polish=False, tol=1e-7, max_iter=400)
+    polished = reward_models.fit_mixture(phi, chosen, ann, A, 3, rng(0))
+    assert em.converged
+    # EM's own M-steps (Newton with a line search) must get where L-BFGS on the marginal likelihood gets
+    assert em.log_likelihood == pytest.approx(polished.log_likelihood, abs=0.05)
+    assert polished.log_likelihood >= em.log_likelihood - 0.05
+    # and the reported likelihood is the marginal at the reported rewards, with pi from the responsibilities
+    assert em.log_likelihood == pytest.approx(
+        _marginal_log_likelihood(phi, chosen, ann, em.theta, em.resp.mean(0)), abs=0.05
+    )
+
+
+def test_grouped_fits_with_many_features_equal_each_group_alone():
+    # 9 one-hot items: more than 6 features, the Hessian is built block by block
+    rng = np.random.default_rng(3)
+    items = np.array([rng.choice(9, 4, replace=False) for _ in range(600)])
+    chosen = rng.integers(0, 4, 600)
+    group = np.arange(600) % 3
+    phi = reward_models.one_hot_features(items, 9)
+    both = reward_models.fit_mnl(phi, chosen, group=group, n_groups=3, prior_prec=0.1).theta
+    for g in range(3):
+        alone = reward_models.fit_mnl(phi[group == g], chosen[group == g], prior_prec=0.1).theta[0]
+        assert np.allclose(both[g], alone, atol=1e-6)
+
+
+def test_the_default_prior_is_weak():
+    cands, chosen = _ideal_point_data(np.array([0.4, -0.2]), 2.0, 500, 4, seed=9)
+    phi = reward_models.quad_features(cands)
+    assert np.allclose(
+        reward_models.fit_mnl(phi, chosen).theta, reward_models.fit_mnl(phi, chosen, prior_prec=1e-4).theta
+    )
