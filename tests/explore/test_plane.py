@@ -129,3 +129,22 @@ def test_density_grid_of_a_map_has_bins_by_bins_cells_and_counts_the_points_in_e
 def test_density_grid_of_nothing_is_empty():
     g = plane.density_grid(np.array([np.nan]), np.array([1.0]))
     assert g.counts.shape == (0, 0) and g.x.size == 0
+
+
+def test_a_point_on_an_axis_counts_as_positive():
+    assert plane.quadrant_key(np.array([0.5, 0.0, -0.5]), np.array([0.0, -0.5, 0.0])).tolist() == [0, 1, 2]
+
+
+def test_a_dispersion_is_a_frozen_result():
+    d = plane.dispersion(np.array([[0.0, 0.0], [1.0, 1.0]]))
+    with pytest.raises(AttributeError):  # dataclasses.FrozenInstanceError
+        d.n = 5
+
+
+def test_the_density_window_of_a_tight_cloud_is_tight():
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(-0.1, 0.1, 500), rng.uniform(-0.1, 0.1, 500)
+    g = plane.density_grid(x, y, bins=10, q=1.0)
+    lim = max(np.abs(x).max(), np.abs(y).max()) * 1.02  # the largest coordinate, padded by 2%
+    assert g.x[-1] == pytest.approx(lim - lim / 10)  # the last bin's centre: one half-bin (2 lim / 10 / 2) inside
+    assert g.counts.sum() == 500
