@@ -58,3 +58,21 @@ def test_a_failed_download_names_the_error_and_the_manual_route(hub):
     assert "(OSError: connection reset)" in message and "python -m analysis ingest" in message
     assert failed.value.code == 3
     assert ingest_mod.HF_REPO in message
+
+
+def test_the_meta_table_says_whether_the_data_is_synthetic(tmp_path, capsys):
+    import duckdb
+
+    from analysis.pipeline.ingest import ingest
+    from tests.pipeline.test_ingest import make_row, write_csv
+
+    src = write_csv(tmp_path / "x.csv", [make_row("c1")])
+    for synthetic, want in ((False, "false"), (True, "true")):
+        db = tmp_path / f"{want}.duckdb"
+        ingest(src, db, synthetic=synthetic)
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            assert con.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchall() == [(want,)]
+        finally:
+            con.close()
+    assert capsys.readouterr().err == ""  # no progress bar unless asked for
