@@ -7,6 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Mutation runs (bench/bench_mutation.py) share loaded cores: no deadline (a slow example is no bug) and fixed
+# examples, so a mutant is killed or not the same way on every run.
+settings.register_profile("mutation", deadline=None, derandomize=True, database=None)
+if os.environ.get("CAE_HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["CAE_HYPOTHESIS_PROFILE"])
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

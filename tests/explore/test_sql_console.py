@@ -496,6 +496,53 @@ def test_layer_1_explain_of_a_refused_statement_is_refused(kind):
         sql_console.check_query("EXPLAIN " + KIND_EXAMPLES[kind])
 
 
+def test_layer_1_the_checker_alone_refuses_every_refused_query_and_says_why(tmp_path):
+    outcomes = {}
+    for name, sql in _refused_queries(tmp_path / "secret.csv").items():
+        with pytest.raises(sql_console.RefusedQuery) as refused:
+            sql_console.check_query(sql)
+        outcomes[name] = str(refused.value)
+        assert "\n" not in outcomes[name], name
+    assert "file scan" in outcomes["file_literal"] and "file scan" in outcomes["url_literal"]
+    assert "file scan" in outcomes["file_literal_quoted_ident"]
+    assert "does not read files" in outcomes["read_csv"] and "does not read files" in outcomes["file_in_subquery"]
+    assert "data-modifying clause (insert)" in outcomes["cte_insert"]
+    assert "exactly one statement" in outcomes["two_statements"]
+
+
+def test_layer_1_a_query_that_does_not_parse_is_refused_with_the_parsers_first_line():
+    with pytest.raises(sql_console.RefusedQuery) as refused:
+        sql_console.check_query("SELEC 1")
+    message = str(refused.value)
+    assert message.startswith("DuckDB could not parse the query: ") and "syntax error" in message
+    assert "\n" not in message
+
+
+def test_layer_1_the_length_limit_is_100_000_characters():
+    at_limit = "SELECT 1" + " " * (100_000 - len("SELECT 1"))
+    assert sql_guard.check_statement(at_limit) == sql_guard.Checked("SELECT 1", "SELECT")
+    with pytest.raises(sql_console.RefusedQuery, match="100,001 characters long; the limit is 100,000"):
+        sql_guard.check_statement(at_limit + " ")
+
+
+@pytest.mark.parametrize("sql", [None, 42])
+def test_layer_1_a_query_that_is_not_text_is_refused(sql):
+    with pytest.raises(sql_console.RefusedQuery, match="Type a query first"):
+        sql_guard.check_statement(sql)
+
+
+def test_layer_1_text_that_is_not_utf8_is_refused():
+    with pytest.raises(sql_console.RefusedQuery, match="not UTF-8"):
+        sql_guard.check_statement("SELECT '\udcff'")
+
+
+def test_layer_1_a_checked_statement_is_frozen():
+    checked = sql_guard.check_statement("SELECT 1;")
+    assert checked == sql_guard.Checked("SELECT 1", "SELECT")
+    with pytest.raises(AttributeError):  # dataclasses.FrozenInstanceError
+        checked.text = "DROP TABLE comparisons"
+
+
 def test_layer_1_passes_plain_reads():
     for sql in (
         "SELECT count(*) FROM comparisons",
