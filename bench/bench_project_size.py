@@ -108,11 +108,20 @@ def main() -> int:
     ap.add_argument("--full", type=int, default=736_000, help="points at release size (0 to skip)")
     ap.add_argument("--fit-sample", type=int, default=20_000)
     ap.add_argument("--dim", type=int, default=384)
+    ap.add_argument("--skip-compare", action="store_true", help="only the --full part")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
     print(f"SYNTHETIC vectors: {CLUSTERS} Gaussian clusters in {args.dim} dimensions, unit length", flush=True)
 
+    if not args.skip_compare:
+        compare(args)
+    if args.full:
+        full_size(args)
+    return 0
+
+
+def compare(args) -> None:
     small = OUT / f"umap_synthetic_{args.compare}.duckdb"
     synthetic_db(small, args.compare, args.dim)
     full = run(small, args.compare)
@@ -128,17 +137,18 @@ def main() -> int:
         f"{sampled['peak_rss_mb']:11.0f}   {sampled_q:.3f}"
     )
     print(f"ratio full / sampled: {full['wall_seconds'] / sampled['wall_seconds']:.2f}x", flush=True)
-    if args.full:
-        big = OUT / f"umap_synthetic_{args.full}.duckdb"
-        t0 = time.perf_counter()
-        synthetic_db(big, args.full, args.dim)
-        print(f"\nbuilt {args.full:,} synthetic vectors in {time.perf_counter() - t0:.0f} s", flush=True)
-        res = run(big, args.fit_sample)
-        print(
-            f"{args.full:,} points: fit {res['n_fit']:,} + transform {res['placed']:,}: {res['wall_seconds']:.0f} s, "
-            f"peak RSS {res['peak_rss_mb']:.0f} MB"
-        )
-    return 0
+
+
+def full_size(args) -> None:
+    big = OUT / f"umap_synthetic_{args.full}.duckdb"
+    t0 = time.perf_counter()
+    synthetic_db(big, args.full, args.dim)
+    print(f"\nbuilt {args.full:,} synthetic vectors in {time.perf_counter() - t0:.0f} s", flush=True)
+    res = run(big, args.fit_sample)
+    print(
+        f"{args.full:,} points: fit {res['n_fit']:,} + transform {res['placed']:,}: {res['wall_seconds']:.0f} s, "
+        f"peak RSS {res['peak_rss_mb']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ POINT_COLUMNS = {"text_hash": pl.String, "x": pl.Float64, "y": pl.Float64}
 
 
 DEFAULT_FIT_SAMPLE = 20_000  # texts the reducer is fitted on; the rest are placed (bench/bench_project.py)
+DUCKDB_MEMORY = "1GB"  # DuckDB's cap while a map is fitted and placed (the release's vectors are 1.1 GB)
 PLACE_BATCH = 20_000  # texts placed per transform call and committed together
 
 
@@ -214,6 +215,8 @@ def project_db(
     key = model_key(model)
     params = _params(n_neighbors, min_dist, seed, fit_sample)
     con, owned = store.open_db(db_path)
+    previous = store.scalar(con, "SELECT current_setting('memory_limit')")
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")  # the vectors are read a batch at a time: no need to cache
     try:
         if not store.table_exists(con, schema.T_EMBEDDINGS):
             raise LookupError(
@@ -241,6 +244,8 @@ def project_db(
     finally:
         if owned:
             con.close()
+        else:
+            con.execute(f"SET memory_limit = '{previous}'")
 
 
 def projection_info(con: duckdb.DuckDBPyConnection, model: Any = None) -> dict | None:
