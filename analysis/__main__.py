@@ -15,7 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("analysis.cli.demo", "Build the synthetic demo dataset and load it through ingest"),
     "embed": ("analysis.cli.embed", "Embed candidate responses and prompts (cached by model and content hash)"),
     "project": ("analysis.cli.project", "Fit and store a 2-D UMAP projection of the embeddings"),
-    "axes": ("analysis.cli.axes", "Score texts on the Inglehart-Welzel value axes; anchor validity"),
+    "axes": ("analysis.cli.axes", "Score texts on the Inglehart-Welzel value axes; their held-out accuracy"),
     "prepare": ("analysis.cli.prepare", "Run the pipeline's steps in order: embed, score on the axes, map"),
     "llm": ("analysis.cli.llm", "Load a CSV of LLM answers (model, prompt, response) into the database"),
     "sql": ("analysis.cli.sql", "Run one read-only SQL query against a database (same guard as the app)"),

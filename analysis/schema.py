@@ -62,9 +62,13 @@ V_FACTS = "comparison_facts"  # view: comparisons joined with conversation and a
 T_EMBEDDINGS = "embeddings"  # (model, text_hash, vector)
 T_PROJECTIONS = "projections"  # one row per fitted UMAP, with its pickled reducer
 T_PROJECTION_POINTS = "projection_points"  # (projection_id, text_hash, x, y, fitted)
-T_AXIS_SCORES = "axis_scores"  # (model, anchors_version, text_hash, self_expression, secular)
-T_AXIS_VALIDITY = "axis_validity"  # (model, anchors_version, axis, language, accuracy, n)
-T_AXIS_RUNS = "axis_runs"  # (model, anchors_version, params, anchors, n_scored, created_at)
+T_AXIS_SCORES = "axis_scores"  # (model, axes_version, text_hash, self_expression, secular)
+T_AXIS_VALIDITY = (
+    "axis_validity"  # (model, axes_version, axis, scheme, language, n, correct, accuracy, ci_low, ci_high, flagged)
+)
+T_AXIS_RUNS = (
+    "axis_runs"  # (model, axes_version, labels_version, method_version, labels_source, params, fit, labels, ...)
+)
 T_LLM_RESPONSES = "llm_responses"  # (model, prompt_hash, text_hash, text, synthetic, uploaded_at)
 # Preference models fitted on the choices (python -m analysis prefs), one run per (model, grouping, filters).
 T_PREF_RUNS = "pref_runs"  # (run_id, model, grouping, filters, params, summary, created_at)
@@ -77,6 +81,12 @@ T_PREF_EXAMPLES = "pref_examples"  # per run and group: the texts its model rank
 C_TEXT_HASH = "text_hash"  # md5(text), lowercase hex, as DuckDB computes it
 C_PROMPT_HASH = "prompt_hash"
 HASH_COLUMNS: tuple[str, ...] = tuple(f"{letter}_hash" for letter in LETTERS)  # candidate hashes, in the order shown
+# A candidate set: one prompt with the same candidate texts in any order (two identical slots are one text). Stored
+# by ingest as comparisons.set_id; the expression is kept for databases built before that column existed.
+SET_ID = "set_id"
+SET_ID_SQL = (
+    "md5(prompt_hash || ':' || array_to_string(list_sort(list_distinct([" + ", ".join(HASH_COLUMNS) + "])), ','))"
+)
 
 NOT_GIVEN = "(not given)"  # how a missing category value (NULL) is labelled in tables and charts
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +35,47 @@ class DatabaseError(RuntimeError):
     """The database is missing or is not an explorer database; the message says what to run."""
 
 
+class DatabaseLocked(DatabaseError, duckdb.IOException):
+    """Another process holds the file (DuckDB lets one process write only while no other has it open); the message
+    names it and says what to do. Also a duckdb.IOException, so code that catches DuckDB's errors still does."""
+
+
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def _command_line(pid: int) -> str:
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return ""
+    words = [Path(a.decode("utf-8", "replace")).name if i == 0 else a.decode("utf-8", "replace")
+             for i, a in enumerate(args) if a]  # fmt: skip
+    return " ".join(" ".join(words).split())  # one line
+
+
+def lock_message(path: str | Path, error: BaseException) -> str | None:
+    """What to tell a user whose write to ``path`` failed because another process holds it (None: another error)."""
+    m = _LOCK_HOLDER.search(str(error))
+    if not m:
+        return None
+    pid = int(m.group("pid"))
+    command = _command_line(pid) or Path(m.group("program")).name
+    app = "streamlit" in command
+    command = command if len(command) <= 80 else command[:79] + "…"
+    holder = f"the explorer app ({command}, PID {pid})" if app else f"another process ({command}, PID {pid})"
+    then = (
+        "stop the app (Ctrl-C in its terminal), run this command again, then start the app again; or do it from the "
+        "app itself (the Values map page's upload and its \"Run these steps now\" button close the app's own "
+        "connection first)"
+        if app
+        else "wait for it to finish or stop it, then run this command again"
+    )
+    return (
+        f"{path} is open in {holder}. DuckDB lets a process write to a database only while no other process has it "
+        f"open: {then}."
+    )
+
+
 def resolve_db_path(path: str | Path | None = None) -> Path:
     """The database to use: the argument, else $CAE_DB, else the demo database."""
     if path:
@@ -45,6 +87,8 @@ def resolve_db_path(path: str | Path | None = None) -> Path:
 
 
 def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection to the database file; DatabaseLocked when another process holds it, DatabaseError when it is
+    missing (read-only) or not a DuckDB file."""
     path = Path(path)
     if read_only and not path.exists():
         raise DatabaseError(
@@ -54,6 +98,9 @@ def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnecti
     try:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:  # corrupt file, not a DuckDB file, locked by a writer
+        locked = lock_message(path, exc)
+        if locked:
+            raise DatabaseLocked(locked) from None
         raise DatabaseError(
             f"Could not open {path} as a DuckDB database ({exc}). Rebuild it with "
             f"`python -m analysis demo --db {path}` or `python -m analysis ingest FILE --db {path}`."
@@ -62,10 +109,22 @@ def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnecti
 
 def open_db(db: str | Path | duckdb.DuckDBPyConnection) -> tuple[duckdb.DuckDBPyConnection, bool]:
     """A writable connection for a path (owned: the caller closes it), or the given connection as it is (for a
-    process that already holds the database open, e.g. the app)."""
+    process that already holds the database open, e.g. the app). A file another process holds raises
+    DatabaseLocked, which says what holds it and what to do."""
     if isinstance(db, duckdb.DuckDBPyConnection):
         return db, False
-    return duckdb.connect(str(db)), True
+    try:
+        return duckdb.connect(str(db)), True
+    except duckdb.Error as exc:
+        locked = lock_message(db, exc)
+        if locked:
+            raise DatabaseLocked(locked) from None
+        raise
+
+
+def sql_literal(value: str) -> str:
+    """A SQL string literal for ``value`` (single quotes doubled), for the few places a parameter cannot go."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
@@ -135,28 +194,34 @@ def db_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 # ---- texts and their vectors ------------------------------------------------------------------------------------
-def text_sources_sql(con: duckdb.DuckDBPyConnection, llm: bool = True) -> str:
-    """SQL for (text_hash, text) of every text the pipeline embeds: candidates, prompts and, when present (and
-    ``llm``), the LLM responses."""
+def _text_tables(con: duckdb.DuckDBPyConnection, llm: bool, column: str) -> list[str]:
+    """One SELECT of (text_hash[, text]) per table of texts the pipeline embeds; ``column`` is ", text" or ""."""
     parts = []
     if table_exists(con, schema.T_CANDIDATES):
-        parts.append(f"SELECT text_hash, text FROM {schema.T_CANDIDATES}")
+        parts.append(f"SELECT text_hash{column} FROM {schema.T_CANDIDATES}")
     if table_exists(con, schema.T_PROMPTS):
-        parts.append(f"SELECT prompt_hash AS text_hash, text FROM {schema.T_PROMPTS}")
+        parts.append(f"SELECT prompt_hash AS text_hash{column} FROM {schema.T_PROMPTS}")
     if llm and table_exists(con, schema.T_LLM_RESPONSES):
-        parts.append(f"SELECT text_hash, text FROM {schema.T_LLM_RESPONSES}")
+        parts.append(f"SELECT text_hash{column} FROM {schema.T_LLM_RESPONSES}")
     if not parts:
         raise ValueError(
             "The database holds no texts (no candidates or prompts table). Build it first with "
             "`python -m analysis demo --db PATH` or `python -m analysis ingest FILE --db PATH`."
         )
-    union = " UNION ALL ".join(parts)
+    return parts
+
+
+def text_sources_sql(con: duckdb.DuckDBPyConnection, llm: bool = True) -> str:
+    """SQL for (text_hash, text) of every text the pipeline embeds: candidates, prompts and, when present (and
+    ``llm``), the LLM responses."""
+    union = " UNION ALL ".join(_text_tables(con, llm, ", text"))
     return f"SELECT text_hash, any_value(text) AS text FROM ({union}) WHERE text_hash IS NOT NULL GROUP BY text_hash"
 
 
 def text_hashes_sql(con: duckdb.DuckDBPyConnection, llm: bool = True) -> str:
-    """SQL for the distinct ``text_hash`` of the same texts as :func:`text_sources_sql`, without the texts."""
-    return f"SELECT DISTINCT text_hash FROM ({text_sources_sql(con, llm)})"
+    """SQL for the distinct ``text_hash`` of the same texts as :func:`text_sources_sql`, without reading the texts."""
+    union = " UNION ALL ".join(_text_tables(con, llm, ""))
+    return f"SELECT DISTINCT text_hash FROM ({union}) WHERE text_hash IS NOT NULL"
 
 
 def _as_matrix(vectors: pl.Series) -> np.ndarray:

@@ -86,10 +86,33 @@ def spelling_key_sql(column: str) -> str:
 
 # What Python's str.strip() removes, as an RE2 class (DuckDB's trim() removes only spaces).
 _EDGE_SPACE = r"[\s\v\x{1c}-\x{1f}\x{85}\p{Z}]"
+# Every special token holds one of these; texts without them skip the token pattern (most texts, at ingest speed).
+TOKEN_MARKERS = ("<", "INST]")
+
+
+def _may_hold_token_sql(column: str) -> str:
+    return "(" + " OR ".join(f"contains({column}, '{m}')" for m in TOKEN_MARKERS) + ")"
+
+
+def _edge_trim_sql(expr: str) -> str:
+    """Surrounding whitespace removed, with two anchored patterns (RE2 runs an end-anchored one backwards)."""
+    return f"regexp_replace(regexp_replace({expr}, '^{_EDGE_SPACE}+', ''), '{_EDGE_SPACE}+$', '')"
 
 
 def clean_text_sql(column: str) -> str:
     """:func:`clean_text` as a DuckDB expression over ``column``: special tokens removed, surrounding whitespace
-    trimmed. Used at ingest, before any text is hashed."""
+    trimmed. Used at ingest, before any text is hashed; the cheap checks first, so a text with nothing to clean
+    costs two substring tests and two anchored matches."""
     tokens = SPECIAL_TOKENS.replace("'", "''")
-    return f"regexp_replace(regexp_replace({column}, '{tokens}', '', 'g'), '^{_EDGE_SPACE}+|{_EDGE_SPACE}+$', '', 'g')"
+    removed = f"regexp_replace({column}, '{tokens}', '', 'g')"
+    return (
+        f"CASE WHEN {_may_hold_token_sql(column)} THEN {_edge_trim_sql(removed)} "
+        f"WHEN regexp_matches({column}, '^{_EDGE_SPACE}') OR regexp_matches({column}, '{_EDGE_SPACE}$') "
+        f"THEN {_edge_trim_sql(column)} ELSE {column} END"
+    )
+
+
+def has_token_sql(column: str) -> str:
+    """1 when ``column`` holds a special token, else 0 (NULL too), as a DuckDB expression."""
+    tokens = SPECIAL_TOKENS.replace("'", "''")
+    return f"coalesce(({_may_hold_token_sql(column)} AND regexp_matches({column}, '{tokens}'))::INTEGER, 0)"

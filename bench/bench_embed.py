@@ -1,6 +1,9 @@
 """Embedding throughput through the project's path against SentenceTransformer.encode on the same texts.
 
-    .venv/bin/python bench/bench_embed.py [--texts 600] [--batch-size 64] [--device cpu] [--repeats 2]
+    .venv/bin/python bench/bench_embed.py [--texts 600] [--batch-size 64] [--device cpu] [--repeats 2] [--model M]
+
+(``--model``: a sentence-transformers model, default all-MiniLM-L6-v2; the default model's throughput against it is
+bench/bench_axes.py.)
 
 - Database: a fresh copy of a demo database (built under bench/out/ if missing) cut down to ``--texts`` candidate and
   prompt texts (a seeded random sample, so long and short, all five languages).
@@ -88,6 +91,9 @@ def main() -> int:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument(
+        "--model", default=models.MINILM_MODEL, help="a sentence-transformers model (the baseline is its own encode)"
+    )
     args = ap.parse_args()
 
     src = source_db(args.conversations)
@@ -95,12 +101,12 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     template = cut_copy(src, work / "template.duckdb", args.texts)
     texts = stored_order_texts(template)
-    model = models.load_model(None, args.device)
+    model = models.load_model(args.model, args.device).model  # the SentenceTransformer inside the Encoder
     model.encode(texts[:16], batch_size=args.batch_size)  # warm-up
     import torch
 
     print(
-        f"{len(texts)} texts (mean {sum(map(len, texts)) / len(texts):.0f} chars), model {models.DEFAULT_MODEL}, "
+        f"{len(texts)} texts (mean {sum(map(len, texts)) / len(texts):.0f} chars), model {models.model_key(args.model)}, "
         f"batch {args.batch_size}, device {args.device}, torch threads {torch.get_num_threads()}"
     )
 
@@ -111,12 +117,12 @@ def main() -> int:
         direct_times.append(time.perf_counter() - t0)
         db = Path(shutil.copy(template, work / f"run{r}.duckdb"))
         t0 = time.perf_counter()
-        summary = embed.embed_db(db, batch_size=args.batch_size, device=args.device, progress=None)
+        summary = embed.embed_db(db, args.model, batch_size=args.batch_size, device=args.device, progress=None)
         ours_times.append(time.perf_counter() - t0)
         assert summary["embedded"] == len(texts), summary
         print(f"  repeat {r + 1}: encode {direct_times[-1]:.2f} s, embed_db {ours_times[-1]:.2f} s")
     t0 = time.perf_counter()
-    cached = embed.embed_db(db, batch_size=args.batch_size, device=args.device, progress=None)
+    cached = embed.embed_db(db, args.model, batch_size=args.batch_size, device=args.device, progress=None)
     cached_s = time.perf_counter() - t0
     assert cached["embedded"] == 0
 

@@ -41,7 +41,7 @@ TARGET = 0.85
 MODULES: dict[str, list[str]] = {
     "analysis/filters.py": ["tests/test_filters.py"],
     "analysis/pipeline/ingest.py": ["tests/pipeline/test_ingest.py"],
-    "analysis/explore/sql_console.py": ["tests/explore/test_sql_console.py"],
+    "analysis/explore/sql_guard.py": ["tests/explore/test_sql_console.py"],
     "analysis/pipeline/axes.py": ["tests/pipeline/test_axes.py"],
     "analysis/explore/people.py": ["tests/explore/test_positions.py"],
     "analysis/explore/plane.py": ["tests/explore/test_positions.py"],

@@ -144,7 +144,7 @@ def _unit_caption(table: pl.DataFrame, unit_id: str) -> None:
         return
     r = row.row(0, named=True)
     jsd = (
-        f" · mean JSD between countries {r['jsd_mean']:.2f} (most divided: {r['most_divided_pair']})"
+        f" · mean JSD between countries {r['jsd_mean']:.2f} (most divided: {safe_text.literal(r['most_divided_pair'])})"
         if r["jsd_mean"] is not None
         else ""
     )
@@ -159,7 +159,7 @@ def one_unit(filters: Filters, table: pl.DataFrame, unit_id: str, by: str) -> No
     text = db.cached(agreement_queries.unit_prompt, unit_id, by)
     if text is None:
         st.error(
-            f"No {'candidate set' if by == 'set' else 'prompt'} {safe_text.plain(unit_id)} in this database "
+            f"No {'candidate set' if by == 'set' else 'prompt'} {safe_text.literal(unit_id)} in this database "
             "(the link may come from another database)."
         )
         st.button("Close", on_click=_close, key="ag_close_missing")
@@ -174,7 +174,7 @@ def one_unit(filters: Filters, table: pl.DataFrame, unit_id: str, by: str) -> No
     cands = db.cached(agreement_queries.unit_candidates, filters, unit_id, by)
     share_cols = [c for c in cands.columns if c not in ("text_hash", "text", "shown", "chosen", "chosen_when_shown")]
     per_country = " · ".join(
-        f"{safe_text.plain(t['country'])}: {t['choices']} ({t['annotators']} annotators)"
+        f"{safe_text.literal(t['country'])}: {t['choices']} ({t['annotators']} annotators)"
         for t in totals.iter_rows(named=True)
     )
     st.markdown("**Choices per country** " + per_country)

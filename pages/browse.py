@@ -38,8 +38,12 @@ def annotator_panel(info: dict) -> None:
         "Pregenerated first prompt": "yes" if info.get("is_pregenerated_first_prompt") else "no",
         "Balanced subset": "yes" if info.get("in_balanced_subset") else "no",
     }
-    st.markdown("\n".join(f"- **{k}:** {safe_text.plain(schema.NOT_GIVEN if v in (None, '') else v)}"
-                           for k, v in rows.items()))  # fmt: skip
+    st.markdown("\n".join(f"- **{k}:** {_field(v)}" for k, v in rows.items()))
+
+
+def _field(value) -> str:
+    """A data value as text that is neither Markdown nor a link (safe_text.literal); 'not given' for a blank."""
+    return safe_text.plain(schema.NOT_GIVEN) if value in (None, "") else safe_text.literal(value)
 
 
 def repeated_slots(turn: dict) -> list[tuple[str, ...]]:
@@ -76,13 +80,13 @@ def reader(conversation_id: str) -> None:
     conv = db.cached(browse.conversation, conversation_id)
     if conv is None:
         st.error(
-            f"No conversation with id {safe_text.plain(conversation_id)} in this database. Pick one from the list "
+            f"No conversation with id {safe_text.literal(conversation_id)} in this database. Pick one from the list "
             "below (the link may come from another database)."
         )
         st.button("Back to the list", on_click=_close, key="br_back_missing")
         return
     top = st.columns([5, 1])
-    top[0].subheader(f"Conversation {safe_text.plain(conversation_id)}")
+    top[0].subheader(f"Conversation {safe_text.literal(conversation_id)}")
     top[1].button("✕ Close", on_click=_close, key="br_close", help="Back to the list")
     main_col, side = st.columns([5, 1], gap="medium")
     with side:
@@ -111,7 +115,7 @@ def conversation_list(filters: Filters, q: str, page_from_url: int) -> None:
     list_key = f"br_page_{abs(hash((repr(filters), q.strip()))) % 10**12}"
     first_page = _first_page(page_from_url, pages)
     st.subheader(
-        f"{total:,} conversations" + (f" whose prompts contain “{safe_text.plain(q.strip())}”" if q.strip() else "")
+        f"{total:,} conversations" + (f" whose prompts contain {safe_text.literal(q.strip())}" if q.strip() else "")
     )
     if total == 0:
         st.info("Nothing matches. Try another word, or widen the filters in the sidebar.")

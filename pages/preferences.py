@@ -217,7 +217,7 @@ def _example(row: dict) -> None:
             f"{row['pct_pooled']:.0%} by the pooled model · shown {row['n_shown']}× to this group, chosen "
             f"{row['n_chosen']}×{where}"
         )
-        st.markdown(widgets.md_escape(row["text"]) or "*(text not in this database)*")
+        widgets.data_markdown(row["text"], empty="*(text not in this database)*")
 
 
 def examples_section(run: prefs_store.StoredRun, shown: list[str]) -> None:

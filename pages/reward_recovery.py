@@ -10,7 +10,7 @@ import streamlit as st
 from analysis.lab import codecs, population, recovery_report, simulate
 from analysis.lab.strategies import STRATEGIES, STRATEGY_LABELS, StrategyParams
 from charts import reward as reward_charts
-from ui import db, state
+from ui import db, safe_text, state
 
 BASE = simulate.SimConfig()
 INTRO = (
@@ -143,13 +143,15 @@ def population_editor() -> population.Population:
         editor_key = f"rr_pop_editor_{mode}_{codecs.groups_to_param(default_groups)}"
         _population_start(editor_key, default_groups)
         if st.session_state.get("rr_pop_problem"):
-            st.warning(st.session_state["rr_pop_problem"])
+            st.warning(safe_text.plain(st.session_state["rr_pop_problem"]))
         edited = st.data_editor(pl.DataFrame(st.session_state["rr_pop_initial"][editor_key]), num_rows="dynamic",
                                 key=editor_key, hide_index=True, column_config=POPULATION_COLUMNS)  # fmt: skip
         try:
             pop = population.Population(population.groups_from_rows(edited.to_dicts()), mode=mode)
         except ValueError as exc:
-            st.error(f"The population table has a problem: {exc}. Using the defaults until it is fixed.")
+            st.error(
+                f"The population table has a problem: {safe_text.plain(exc)}. Using the defaults until it is fixed."
+            )
             pop = population.Population(default_groups, mode=mode)
         pop = replace(pop, illustrative=pop.groups == default_groups)
         state.write("rr_pop", None if pop.groups == default_groups else codecs.groups_to_param(pop.groups))
@@ -170,7 +172,7 @@ def build_config(kn: Knobs, pop: population.Population) -> simulate.SimConfig | 
             models=tuple(kn.models), sampling=StrategyParams(temperature=kn.temperature),
         )  # fmt: skip
     except ValueError as exc:
-        st.error(f"These settings cannot be simulated: {exc}.")
+        st.error(f"These settings cannot be simulated: {safe_text.plain(exc)}.")
         return None
     if pop.mode == "latent" and "conditional" in kn.models:
         st.caption("Hidden types: the group-conditioned model needs observed groups, so it is left out.")
@@ -204,11 +206,12 @@ def ideal_points_section(df: pl.DataFrame, pop: population.Population, kn: Knobs
             st.plotly_chart(fig, key="rr_ideal_chart")
     with right:
         if text is not None:
-            st.markdown(text)
+            st.markdown(safe_text.quoting(text, [g.name for g in pop.groups]))  # group names come from links
         for strategy, (name, dist, opt) in recovery_report.pooled_represents(df, pop).items():
             st.markdown(
                 f"With **{strategy}** candidates the pooled reward's optimum ({opt[0]:.2f}, {opt[1]:.2f}) lies "
-                f"nearest **{name}** ({dist:.2f} away): its values are the ones a single reward represents."
+                f"nearest {safe_text.literal(name)} ({dist:.2f} away): its values are the ones a single reward "
+                "represents."
             )
     st.caption(
         f"At {kn.per} comparisons per annotator ({kn.per * kn.annotators:,} in all), mean over {kn.n_seeds} seed(s). "

@@ -11,7 +11,7 @@ import streamlit as st
 from analysis.lab import codecs, diversity, evaluation, pasted, pool, sampling_report, strategies
 from analysis.schema import POLE_LABELS, POLES
 from charts import sampling as sampling_charts
-from ui import db, state, widgets
+from ui import db, safe_text, state, widgets
 
 DEFAULTS = strategies.StrategyParams()
 PLANE_COLUMNS = {
@@ -61,14 +61,14 @@ def _table_editor(key: str, from_query, to_rows, to_query, parse, default, colum
         st.session_state[f"{key}_initial"] = to_rows(start)
         st.session_state[f"{key}_problem"] = problem
     if st.session_state.get(f"{key}_problem"):
-        st.warning(st.session_state[f"{key}_problem"])
+        st.warning(safe_text.plain(st.session_state[f"{key}_problem"]))
     edited = st.data_editor(
         pl.DataFrame(st.session_state[f"{key}_initial"]), num_rows="dynamic", key=f"{key}_editor", column_config=columns
     )
     try:
         value = parse(edited.to_dicts())
     except ValueError as exc:
-        st.error(f"The {title} table has a problem: {exc}. Using the defaults until it is fixed.")
+        st.error(f"The {title} table has a problem: {safe_text.plain(exc)}. Using the defaults until it is fixed.")
         value = default
     state.write(key, None if value == default else to_query(value))
     return value
@@ -200,7 +200,7 @@ def _pool_results(kn: Knobs, source: str, n_examples: int, example_seed: int) ->
             )
             pool_ex = db.cached(pool.pool_examples_db, source, kn.k, n_examples, example_seed, None, target)
         except pool.PoolUnavailable as exc:
-            st.info(f"Not available on this database yet: {exc}.")
+            st.info(f"Not available on this database yet: {safe_text.plain(exc)}.")
             return
     st.dataframe(sampling_report.comparison_table(pool_df, kn.k, paper=False), hide_index=True, key="sl_pool_table")
     st.caption(
@@ -244,7 +244,9 @@ def real_texts_section(kn: Knobs, n_examples: int, example_seed: int) -> None:
         return
     db_path = db.db_path()
     if not db_path.exists():
-        st.info(f"No database at {db_path}: build the demo with `python -m analysis demo`, or set CAE_DB.")
+        st.info(
+            f"No database at {safe_text.literal(db_path)}: build the demo with `python -m analysis demo`, or set CAE_DB."
+        )
         return
     _pool_results(kn, source or "candidates", n_examples, example_seed)
 
@@ -253,7 +255,7 @@ def _score_pasted(text: str, threshold: float) -> None:
     try:
         texts = pasted.parse_candidates(text)
     except ValueError as exc:
-        st.error(f"{exc}.")
+        st.error(f"{safe_text.plain(exc)}.")
         return
     with st.status(f"Embedding and scoring {len(texts)} candidates…", expanded=False) as status:
         try:
@@ -288,8 +290,8 @@ def _pasted_result(scored: dict, threshold: float) -> None:
 def paste_section(threshold: float) -> None:
     st.subheader("Paste your own candidates")
     st.caption(
-        f"One response per line (2 to {pasted.MAX_PASTED}). They are embedded, placed on the value axes by the "
-        "project's anchor-based scorer, and measured with the same metrics."
+        f"One response per line (2 to {pasted.MAX_PASTED}). They are embedded, placed on the value axes fitted on the "
+        "project's labelled statements, and measured with the same metrics."
     )
     text = state.url_widget(
         st.text_area, "Candidate responses, one per line", key="sl_paste", default="", height=160,
@@ -298,7 +300,7 @@ def paste_section(threshold: float) -> None:
     if st.button("Embed, place and score", key="sl_score_btn", type="primary"):
         _score_pasted(text, threshold)
     if st.session_state.get("sl_score_error") and not st.session_state.get("sl_scored"):
-        st.error(st.session_state["sl_score_error"])
+        st.error(safe_text.plain(st.session_state["sl_score_error"]))
     if st.session_state.get("sl_scored"):
         _pasted_result(st.session_state["sl_scored"], threshold)
 

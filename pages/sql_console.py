@@ -1,19 +1,28 @@
-"""SQL console: read-only queries over the explorer database, capped and timed, downloadable."""
+"""SQL console: read-only queries over the explorer database, each in a worker process with hard limits."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from analysis.explore import sql_console
-from ui import db, state, widgets
+from ui import db, safe_text, state, widgets
 
 ROW_LIMITS = [100, 1_000, 10_000, 50_000]
 TIMEOUTS = [5, 10, 30, 60]
+LIMITS = sql_console.Limits()
 INTRO = (
     "Read-only DuckDB SQL over this database (tables: `comparison_facts`, `comparisons`, `conversations`, "
     "`annotators`, `prompts`, `candidates`, `rejected`, `meta`, …). One statement at a time; writes, ATTACH, COPY, "
     "INSTALL/LOAD, settings and functions that read files or URLs are refused. The sidebar filters do not apply here."
 )
+LIMITS_NOTE = (
+    f"Each query runs in a process of its own with at most {LIMITS.memory_mb:,} MB of memory, "
+    f"{LIMITS.threads} threads and its time limit; it is stopped when it goes past any of them. "
+    "A query opened from a link fills the editor and runs only when you click Run query, so a link costs the "
+    "server nothing."
+)
+STOPPED_ICONS = {"timeout": ":material/timer_off:", "memory": ":material/memory:", "cpu": ":material/speed:",
+                 "too_large": ":material/content_cut:", "busy": ":material/hourglass_top:"}  # fmt: skip
 
 
 def _choice(key: str, default: int, choices: list[int]) -> int:
@@ -49,21 +58,27 @@ def editor() -> tuple[str, int, int]:
         read_args={"choices": TIMEOUTS}, options=TIMEOUTS, format_func=lambda s: f"{s} s",
     )  # fmt: skip
     cols[2].button("Run query", type="primary", on_click=_run, key="sql_run_btn", shortcut="ctrl+enter")
+    st.caption(LIMITS_NOTE)
     return sql, limit, timeout
 
 
 def result_view(result: sql_console.ConsoleResult) -> None:
+    """What happened, in one line (messages quote the query and DuckDB: shown as plain text), then the table."""
+    message = safe_text.plain(result.message)
     if result.status == "refused":
-        st.error(result.message, icon=":material/block:")
-    elif result.status == "timeout":
-        st.warning(result.message, icon=":material/timer_off:")
+        st.error(message, icon=":material/block:")
+    elif result.stopped:
+        st.warning(message, icon=STOPPED_ICONS.get(result.status, ":material/block:"))
     elif result.status == "error":
-        st.error(result.message)
+        st.error(message, icon=":material/error:")
     else:
         st.caption(f"{result.frame.height:,} rows × {result.frame.width} columns in {result.elapsed_s:.2f} s")
         if result.truncated:
-            st.warning(result.message, icon=":material/content_cut:")
-        widgets.table(result.frame, "query_result", key="sql_result_table")
+            st.warning(message, icon=":material/content_cut:")
+        if result.text_columns:
+            names = ", ".join(safe_text.literal(c) for c in result.text_columns)
+            st.caption(f"Shown as text (a type the table and the downloads cannot hold as it is): {names}")
+        widgets.table(result.frame, "query_result", key="sql_result_table", formats=("csv", "parquet", "json"))
 
 
 def main() -> None:
@@ -71,12 +86,11 @@ def main() -> None:
     st.title("SQL console")
     st.caption(INTRO)
     sql, limit, timeout = editor()
-    # Run on an explicit click, and once when the page opens from a link that carries a query.
-    if "sql_ran_once" not in st.session_state:
-        st.session_state["sql_ran_once"] = True
-        st.session_state["sql_run"] = True
+    # Only an explicit click (or picking an example) runs a query: opening a link never does.
     if st.session_state.pop("sql_run", False):
-        st.session_state["sql_result"] = sql_console.run_query(db.console(), sql, row_limit=limit, timeout_s=timeout)
+        with st.spinner("Running the query in a worker process…"):
+            result = sql_console.run_query(db.db_path(), sql, row_limit=limit, timeout_s=timeout, limits=LIMITS)
+        st.session_state["sql_result"] = result
     result = st.session_state.get("sql_result")
     if result is not None:
         result_view(result)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import polars as pl
@@ -11,7 +10,7 @@ import streamlit as st
 from analysis import schema
 from analysis.explore import people, positions, validity
 from analysis.filters import Filters
-from analysis.pipeline import anchors, axes, embed, llm_table, llm_upload, models, steps
+from analysis.pipeline import axes, axes_store, embed, labels, llm_table, llm_upload, models, steps
 from charts import values as values_charts
 from ui import db, safe_text, sidebar, state, widgets
 
@@ -35,9 +34,11 @@ HOW_TO_READ = """
   answers. The share of human choices there counts chosen responses (absolute positions); compare it with the
   share of all offered responses there (the baseline) and, loosely, with the 41% reported in the paper (a
   different measurement: an LLM judge, 21 LLMs, English).
-- **Positions** come from anchor statements: a text's coordinate is where its embedding falls between the two
-  poles' anchors, scaled so that each pole's anchors sit near −1 and +1. Where the validity table is weak for a
-  language, positions of texts in that language are noise, not findings.
+- **Positions** come from a classifier per axis fitted on labelled statements in five languages (short opinions
+  and assistant-style answers on the indicators behind the map): a text's coordinate is its signed distance from
+  the decision boundary, scaled so that typical statements of each pole sit near −1 and +1. How often it places
+  texts it was never fitted on correctly is in the held-out accuracy table; where a cell is flagged, positions of
+  texts in that language on that axis are not findings.
 """
 
 
@@ -92,6 +93,11 @@ def pipeline_status(ready: steps.Readiness, db_path: Path) -> None:
         f"{ready.n_projected:,} points on the UMAP map, {ready.n_llm_scored:,} of {ready.n_llm:,} LLM answers "
         "scored). The page never computes these on load; run, in this order:"
     )
+    if ready.stale:
+        msg = (
+            f"The stored value-axis scores were made by an earlier version of the axes ({', '.join(ready.stale)}) "
+            "and are not shown. " + msg
+        )
     (st.info if ready.can_plane else st.error)(msg)
     st.code("\n".join(ready.commands), language="bash")
     todo = ready.n_candidates - ready.n_embedded
@@ -111,15 +117,15 @@ def pipeline_status(ready: steps.Readiness, db_path: Path) -> None:
     st.rerun()
 
 
-def edited_anchors(model: str) -> dict | None:
-    """This session's edited anchors for the model (re-scored stored embeddings), or None."""
+def edited_labels(model: str) -> dict | None:
+    """This session's edited labelled statements for the model (stored embeddings re-scored), or None."""
     edited = st.session_state.get("vm_edit")
     if edited and edited.get("model") != model:
         return None
     if edited:
         st.info(
-            f"Positions use **your edited anchors** (this session only, version {edited['digest']}). Reset them in "
-            "'Edit the anchor statements' below.",
+            f"Positions use **your edited labelled statements** (this session only, version {edited['version']}). "
+            "Reset them in 'Edit the labelled statements' below.",
             icon=":material/edit:",
         )
     return edited
@@ -129,7 +135,7 @@ def map_controls(ready: steps.Readiness, db_path: Path) -> tuple[str, str, str, 
     c1, c2, c3, c4 = st.columns([1.1, 1.8, 1.1, 1])
     view = _segmented(
         c1, "Map", VIEWS, "vm_view",
-        "Value axes: the Inglehart-Welzel plane from the anchor statements. UMAP: a 2-D map of the embeddings "
+        "Value axes: the Inglehart-Welzel plane from the labelled statements. UMAP: a 2-D map of the embeddings "
         "(nearby texts are similar in any respect, not only in values).",
     )  # fmt: skip
     color_by = _segmented(c2, "Colour by", COLOURS, "vm_color", "Country and language are the chooser's.")
@@ -182,32 +188,34 @@ def candidate_map(md: positions.MapData, view: str, color_by: str, render: str):
 
 
 def validity_panel(con, table: pl.DataFrame, model: str, db_path: Path) -> None:
-    st.markdown("**Can this model be trusted here?**")
+    st.markdown("**Can these axes be trusted here?**")
     if table.height:
-        pivot = table.with_columns(
-            pl.col("axis").replace_strict({schema.AXIS_X: "x: self-expr.", schema.AXIS_Y: "y: secular"},
-                                          default=pl.col("axis")),
-            pl.col("language").replace_strict(schema.LANGUAGE_NAMES, default=pl.col("language")),
-        ).pivot(on="axis", index="language", values="accuracy")  # fmt: skip
-        st.dataframe(pivot, hide_index=True, width="stretch", column_config={
-            c: st.column_config.NumberColumn(c, format="percent") for c in pivot.columns if c != "language"})  # fmt: skip
+        st.dataframe(
+            validity.display_table(table), hide_index=True, width="stretch",
+            column_config={"accuracy": st.column_config.NumberColumn("held-out accuracy", format="percent")},
+        )  # fmt: skip
         st.caption(
-            "Leave-one-out accuracy of the anchor statements (x: survival ↔ self-expression, y: traditional ↔ "
-            "secular-rational): how often an anchor left out lands on its own pole's side; chance is 50%. The paper's "
-            "LLM judge scored 85.8% (y) and 78.3% (x) against people — reported in the paper, a different method."
+            "Held-out accuracy: the share of labelled statements the axes were never fitted on that land on their "
+            "own pole's side (chance 50%), with n and a 95% interval. 'topics held out': each topic (religion, "
+            "authority, divorce, trust, …) scored by axes fitted on the other topics; 'language held out': each "
+            "language scored by axes fitted on the other four (translations of a scored text left out too). "
+            f"The research's LLM judge placed text correctly {axes.REFERENCE_ACCURACY[axes.AXIS_Y]:.1%} "
+            f"(traditional / secular-rational) and {axes.REFERENCE_ACCURACY[axes.AXIS_X]:.1%} (survival / "
+            "self-expression) of the time, as reported in the paper: a different method and text."
         )
-        chance = [t for level, t in validity.validity_notes(table) if level == "error"]
-        if chance:
-            st.error("\n".join(f"- {t}" for t in chance))
+        flagged = [t for level, t in validity.validity_notes(table) if level == "error"]
+        if flagged:
+            st.error("\n".join(f"- {t}" for t in flagged))
         weak = validity.weak_summary(table)
         if weak:
             st.warning(weak)
     else:
-        st.info(f"No anchor validity is stored for {model}: run `python -m analysis axes score-db --db {db_path}`.")
+        st.info(f"No held-out accuracy is stored for {safe_text.literal(model)}: run "
+                f"{safe_text.literal(f'python -m analysis axes score-db --db {db_path}')}.")  # fmt: skip
     lang_warn = models.language_warning(model, models.data_languages(con))
     if lang_warn:
-        with st.expander(":material/warning: English-only model, non-English text", expanded=False):
-            st.warning(lang_warn)
+        with st.expander(":material/warning: A model that does not read every language here", expanded=False):
+            st.warning(safe_text.plain(lang_warn))
 
 
 def selected_responses(md: positions.MapData, event) -> None:
@@ -226,7 +234,7 @@ def selected_responses(md: positions.MapData, event) -> None:
     )  # fmt: skip
     with st.expander("Read the selected responses in full (first 20)"):
         for row in rows.head(20).iter_rows(named=True):
-            st.markdown(f"**{safe_text.plain(row['country'])}** · {'chosen' if row['chosen'] else 'not chosen'}")
+            st.markdown(f"{safe_text.literal(row['country'])} · {'chosen' if row['chosen'] else 'not chosen'}")
             widgets.data_markdown(row["text"])
 
 
@@ -343,17 +351,17 @@ def _load_upload(db_path: Path, model: str, result: llm_upload.UploadResult) -> 
 
 
 def _upload_result(result: llm_upload.UploadResult, db_path: Path, model: str) -> None:
-    for w in result.warnings:
-        st.warning(w)
+    for w in result.warnings:  # messages quote the file: its name, columns, models and prompts
+        st.warning(safe_text.plain(w))
     if not result.ok:
         for e in result.errors:
-            st.error(e)
+            st.error(safe_text.plain(e))
         if result.problems.height:
             st.dataframe(result.problems, hide_index=True, width="stretch")
             st.download_button("Download the failing rows (CSV)", result.problems.write_csv().encode("utf-8"),
                                file_name="upload_problems.csv", mime="text/csv", key="vm_dl_problems")  # fmt: skip
         return
-    models_txt = ", ".join(f"{m} ({n})" for m, n in result.models.items())
+    models_txt = ", ".join(f"{safe_text.literal(m)} ({n})" for m, n in result.models.items())
     st.success(f"{result.rows.height:,} answers pass the checks: {models_txt}.")
     if st.button("Load, embed and score them", type="primary", key="vm_load"):
         _load_upload(db_path, model, result)
@@ -375,49 +383,55 @@ def upload_section(con, db_path: Path, model: str) -> None:
             _upload_result(llm_upload.validate_upload(upload.getvalue(), upload.name, con), db_path, model)
 
 
-def _apply_anchors(con, current: dict, lang: str, texts: dict, model: str) -> None:
-    new, errors, warns = anchors.anchors_with_text(current, lang, texts)
+def _apply_labels(con, current: pl.DataFrame, lang: str, texts: dict, model: str) -> None:
+    new, errors, warns = labels.labels_with_text(current, lang, texts)
     for e in errors:
-        st.error(e)
+        st.error(safe_text.plain(e))
     for w in warns:
-        st.warning(w)
+        st.warning(safe_text.plain(w))
     if errors:
         return
-    with st.status("Re-fitting the axes from your anchors…", expanded=True) as status:
-        new_scores, new_validity = axes.rescore_stored(con, new, model, progress=status.write)
+    with st.status("Re-fitting the axes from your labelled statements…", expanded=True) as status:
+        new_scores, new_validity = axes_store.rescore_stored(con, new, model, progress=status.write)
         status.update(label=f"Re-scored {new_scores.height:,} stored embeddings.", state="complete")
-    st.session_state["vm_edit"] = {"model": model, "anchors": new, "digest": anchors.anchors_digest(new),
-                                   "scores": new_scores, "validity": new_validity}  # fmt: skip
+    st.session_state["vm_edit"] = {"model": model, "labels": new, "version": labels.labels_version(new),
+                                   "scores": new_scores, "validity": axes_store.sort_validity(new_validity)}  # fmt: skip
     st.rerun()
 
 
-def anchors_section(con, model: str, edited: dict | None) -> None:
-    with st.expander("Edit the anchor statements (this session only)", expanded=False):
+def labels_section(con, model: str, edited: dict | None) -> None:
+    with st.expander("Edit the labelled statements (this session only)", expanded=False):
         st.markdown(
-            "Each pole is defined by anchor statements in five languages. Edit them (one statement per line) and "
-            "apply: the axes are re-fitted from your anchors (only the anchors are embedded) and every stored "
-            "embedding is re-scored, so the positions above update. Your edits stay in this browser session; "
-            "download them as JSON to keep or share them."
+            "The axes are fitted on labelled statements in five languages. Edit a language's statements, one per "
+            "line as `topic | opinion or answer | text` (a line with the text alone is a new opinion under the "
+            "topic 'added'), and apply: the axes are re-fitted (only new statements are embedded), their held-out "
+            "accuracy recomputed and every stored embedding re-scored, so the map and the table above update. Your "
+            "edits stay in this browser session; download them to keep or share them "
+            "(`python -m analysis axes validity --labels FILE` reads the file)."
         )
-        current = edited["anchors"] if edited else anchors.load_anchors()
+        current = edited["labels"] if edited else labels.load_labels()
+        counts = labels.summary(current)
+        st.caption(f"{current.height:,} statements; per language and pole: " + ", ".join(
+            f"{l}/{p} {n}" for l, p, n in counts.iter_rows()))  # fmt: skip
         lang = st.segmented_control("Language", list(schema.LANGUAGES), default="en", required=True,
-                                    key="vm_anchor_lang", format_func=lambda code: schema.LANGUAGE_NAMES[code])  # fmt: skip
-        blocks = anchors.anchors_as_text(current, lang)
-        with st.form(f"vm_anchor_form_{lang}"):
+                                    key="vm_labels_lang", format_func=lambda code: schema.LANGUAGE_NAMES[code])  # fmt: skip
+        blocks = labels.labels_as_text(current, lang)
+        with st.form(f"vm_labels_form_{lang}"):
             cols = st.columns(2)
             texts = {
                 pole: cols[i % 2].text_area(f"{schema.POLE_LABELS[pole]} ({schema.LANGUAGE_NAMES[lang]})",
-                                            blocks[pole], height=220, key=f"vm_anchor_{pole}_{lang}")
+                                            blocks[pole], height=260, key=f"vm_labels_{pole}_{lang}")
                 for i, pole in enumerate(("traditional", "secular", "survival", "self_expression"))
             }  # fmt: skip
-            apply = st.form_submit_button("Apply: re-fit the axes and re-score", type="primary")
+            apply = st.form_submit_button(
+                "Apply: re-fit the axes, their held-out accuracy, and re-score", type="primary"
+            )
         if apply:
-            _apply_anchors(con, current, lang, texts, model)
+            _apply_labels(con, current, lang, texts, model)
         d1, d2 = st.columns(2)
-        d1.download_button("Download these anchors (JSON)",
-                           json.dumps(current, ensure_ascii=False, indent=2).encode("utf-8"),
-                           file_name="anchors.json", mime="application/json", key="vm_dl_anchors")  # fmt: skip
-        if edited and d2.button("Reset to the project's anchors", key="vm_anchor_reset"):
+        d1.download_button("Download these statements (JSONL)", labels.labels_to_jsonl(current).encode("utf-8"),
+                           file_name="labelled_values.jsonl", mime="application/jsonl", key="vm_dl_labels")  # fmt: skip
+        if edited and d2.button("Reset to the project's statements", key="vm_labels_reset"):
             st.session_state.pop("vm_edit", None)
             st.rerun()
 
@@ -434,11 +448,11 @@ def main() -> None:
     pipeline_status(ready, db_path)
     if not ready.can_plane:
         return
-    edited = edited_anchors(ready.model)
+    edited = edited_labels(ready.model)
     validity_table = candidates_section(con, filters, ready, edited, db_path)
     people_section(filters, ready.model, edited, validity_table)
     upload_section(con, db_path, ready.model)
-    anchors_section(con, ready.model, edited)
+    labels_section(con, ready.model, edited)
 
 
 main()

@@ -50,6 +50,8 @@ class _Probe:
                 self.send_response(404)
                 self.end_headers()
 
+            do_POST = do_HEAD = do_CONNECT = do_GET  # noqa: N815 (as a proxy too: a CONNECT is a request)
+
             def log_message(self, *args):
                 pass
 

@@ -22,3 +22,18 @@ def assert_loads_nothing(markdown_text: str) -> str:
     assert not LOADING_TAGS.search(rendered), rendered
     assert not HANDLER.search(rendered), rendered
     return rendered
+
+
+BARE_URL = re.compile(r"(https?://|www\.)\S+", re.I)
+PARSE = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).parse
+
+
+def bare_urls(markdown_text: str) -> list[str]:
+    """URLs in the text nodes of ``markdown_text``: what Streamlit's renderer (remark-gfm) would turn into links.
+    Code spans and fenced code are not text nodes, so a URL there stays text."""
+    found = []
+    for token in PARSE(markdown_text):
+        for child in token.children or ():
+            if child.type == "text":
+                found += [m.group(0) for m in BARE_URL.finditer(child.content)]
+    return found

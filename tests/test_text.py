@@ -3,6 +3,8 @@ display, character for character."""
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 from hypothesis import given, settings
@@ -27,13 +29,13 @@ def con():
 @settings(max_examples=300, deadline=None)
 @given(st.lists(PIECES, max_size=8).map("".join))
 def test_clean_text_in_duckdb_equals_python(con, raw):
-    assert con.execute(f"SELECT {text.clean_text_sql('?')}", [raw]).fetchall()[0][0] == text.clean_text(raw)
+    assert con.execute(f"SELECT {text.clean_text_sql('$1')}", [raw]).fetchall()[0][0] == text.clean_text(raw)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(st.characters(exclude_categories=["Cn", "Cs"]), max_size=30))  # assigned in Python's Unicode too
 def test_spelling_key_in_duckdb_equals_python(con, raw):
-    assert con.execute(f"SELECT {text.spelling_key_sql('?')}", [raw]).fetchall()[0][0] == text.spelling_key(raw)
+    assert con.execute(f"SELECT {text.spelling_key_sql('$1')}", [raw]).fetchall()[0][0] == text.spelling_key(raw)
 
 
 @pytest.mark.parametrize(
@@ -61,3 +63,16 @@ def test_clean_text_removes_tokens_anywhere_and_the_space_around_the_text():
 )  # fmt: skip
 def test_markdown_label_is_the_plain_words(raw, label):
     assert text.markdown_label(raw, 200) == label
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=8).map("".join))
+def test_has_token_in_duckdb_is_whether_python_finds_a_token(con, raw):
+    found = con.execute(f"SELECT {text.has_token_sql('$1')}", [raw]).fetchall()[0][0]
+    assert found == int(bool(re.search(text.SPECIAL_TOKENS, raw)))
+
+
+def test_every_documented_token_holds_a_marker_the_fast_path_looks_for():
+    for token in TOKENS:
+        assert re.fullmatch(text.SPECIAL_TOKENS, token)
+        assert any(m in token for m in text.TOKEN_MARKERS), token

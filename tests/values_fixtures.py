@@ -14,7 +14,7 @@ import pytest
 
 from analysis.pipeline import steps
 
-CONVERSATIONS = int(os.environ.get("CAE_VALUES_TEST_CONVERSATIONS", "240"))
+CONVERSATIONS = int(os.environ.get("CAE_VALUES_TEST_CONVERSATIONS", "120"))
 
 
 def build_scored_demo(path: Path, conversations: int = CONVERSATIONS, seed: int = 0) -> Path:

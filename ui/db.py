@@ -4,14 +4,16 @@
 - ``open_database()``: called by app.py on every run; builds the demo on first run (under st.status) and stops the page
   with a message saying what to run when the file is missing or not an explorer database.
 - ``get_connection()``: a cursor on the shared read-only connection, one per thread (Streamlit runs each session's
-  script in its own thread; DuckDB connections are not shared across threads, cursors are cheap).
+  script in its own thread; DuckDB connections are not shared across threads, cursors are cheap). When the file was
+  replaced (an ingest swaps a new one in: another inode, size or modification time), every connection to the old
+  file is closed and the caches cleared first: DuckDB hands a new connect() to a path the instance it already has
+  open, which would keep showing the replaced file.
 - ``cached(fn, *args)``: run a function of the connection (``fn(con, *args)``, from analysis/) through st.cache_data,
   keyed by the database file's identity and the arguments (filters included), so a page rerun with the same
   parameters costs nothing. ``computed(fn, *args)`` does the same for a pure function (no database). These are the
   pages' only caching idiom.
-- ``console()``: the SQL console's separate, locked-down instance (see analysis.explore.sql_console).
 - ``close_connection()``: close everything holding the file, so a short-lived writer (e.g. embedding on demand) can
-  open it; the next call reopens.
+  open it; the next call reopens. (The SQL console opens nothing here: each query runs in a worker process.)
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ import polars as pl
 import streamlit as st
 
 from analysis import store
-from analysis.explore import sql_console
 from analysis.pipeline.demo import ensure_demo
+from ui import safe_text
 
 _local = threading.local()
 _opened: list[duckdb.DuckDBPyConnection] = []  # every connection the caches handed out, to close them on demand
 _generation = [0]  # bumped by close_connection so per-thread cursors on a closed connection are not reused
+_open_key: list[str | None] = [None]  # the identity of the file the shared connection has open
+_reopen_lock = threading.Lock()
 
 
 def db_path() -> Path:
@@ -40,11 +44,12 @@ def db_path() -> Path:
 
 
 def db_key(path: Path | None = None) -> str:
-    """The database file's identity: path, size and modification time (a rebuilt file is a new key)."""
+    """The database file's identity: path, device and inode, size and modification time (a file swapped in by an
+    ingest, or rebuilt in place, is a new key)."""
     path = Path(path or db_path())
     try:
         stat = path.stat()
-        return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+        return f"{path.resolve()}:{stat.st_dev}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"
     except OSError:
         return f"{path}:missing"
 
@@ -57,12 +62,12 @@ def _shared_connection(key: str, path: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _console_connection(key: str, path: str) -> duckdb.DuckDBPyConnection:
-    del key
-    con = sql_console.open_console(path)
-    _opened.append(con)
-    return con
+def _reopen_if_replaced(key: str) -> None:
+    """Close every connection to a file that is no longer the one at the path (and clear the caches), once."""
+    with _reopen_lock:
+        if _open_key[0] not in (None, key):
+            close_connection()
+        _open_key[0] = key
 
 
 def get_connection() -> duckdb.DuckDBPyConnection:
@@ -72,22 +77,17 @@ def get_connection() -> duckdb.DuckDBPyConnection:
     cached_key, generation, cursor = getattr(_local, "cursor", (None, None, None))
     if cursor is not None and cached_key == key and generation == _generation[0]:
         return cursor
+    _reopen_if_replaced(key)
     cursor = _shared_connection(key, str(path)).cursor()
     _local.cursor = (key, _generation[0], cursor)
     return cursor
 
 
-def console() -> duckdb.DuckDBPyConnection:
-    path = db_path()
-    return _console_connection(db_key(path), str(path))
-
-
 def close_connection() -> None:
-    """Close the shared connection and the console instance (a writer can then open the file)."""
+    """Close the shared connection and clear the caches (a writer can then open the file; the next call reopens)."""
     _generation[0] += 1
     _local.cursor = (None, None, None)
-    for resource in (_shared_connection, _console_connection):
-        resource.clear()
+    _shared_connection.clear()
     while _opened:
         try:
             _opened.pop().close()
@@ -149,8 +149,8 @@ def open_database() -> dict[str, Any]:
             except Exception as exc:  # noqa: BLE001 - say what failed and what to run
                 status.update(label="Could not build the demo database", state="error")
                 st.error(
-                    f"Building the demo failed: {exc}. Run `python -m analysis demo --db {path}` in a terminal "
-                    "to see the full error."
+                    f"Building the demo failed: {safe_text.plain(exc)}. Run "
+                    f"{safe_text.literal(f'python -m analysis demo --db {path}')} in a terminal to see the full error."
                 )
                 st.stop()
             status.update(label="Demo database ready", state="complete", expanded=False)
@@ -174,11 +174,13 @@ def _db_info(key: str) -> dict[str, Any]:
 
 
 def _database_problem(path: Path, message: str) -> None:
-    st.error(f"**The database cannot be opened.** {message}")
+    st.error(f"**The database cannot be opened.** {safe_text.plain(message)}")
+    demo = safe_text.literal(f"python -m analysis demo --db {path}")
+    real = safe_text.literal(f"python -m analysis ingest path/to/community_alignment.csv --db {path}")
     st.markdown(
         "How to fix it:\n"
-        f"- the synthetic demo: `python -m analysis demo --db {path}`\n"
-        f"- the real release: `python -m analysis ingest path/to/community_alignment.csv --db {path}`\n"
+        f"- the synthetic demo: {demo}\n"
+        f"- the real release: {real}\n"
         "- another database: start the app with `CAE_DB=path/to/file.duckdb streamlit run app.py`"
     )
     st.stop()

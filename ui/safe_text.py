@@ -3,6 +3,10 @@
 - ``plain(text)``: data fields, ids, URL parameters, file names, model names, error details. Every Markdown and
   Streamlit directive character is escaped, so the text shows exactly as it is and nothing in it is formatting, an
   image or HTML.
+- ``literal(value)``: a short data value where a link makes no sense (a country, an age bucket, an id, a model or
+  file name): an inline code span. Nothing in it is Markdown, and unlike escaped text, a URL in it is not turned
+  into a link (remark-gfm links bare URLs in text nodes after parsing, never in code); copy-paste gives the value.
+- ``quoting(text, values)``: a sentence the project computed that quotes data values: plain, the values literal.
 - ``markdown(text)``: prompts, responses and feedback, which LLMs and people write in Markdown. Headers (one size
   below the page's own: # -> ####), emphasis, lists, tables, links written as links and code render; an image is
   shown as a link (``![x](url)`` -> ``!`` and a link, never loaded); raw HTML is shown as text; ``$`` is not read as
@@ -22,6 +26,7 @@ the rest of the rule hold: no text from data, a link or an upload makes the brow
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from markdown_it import MarkdownIt
 
@@ -39,6 +44,32 @@ def plain(text: object) -> str:
     if text is None:
         return ""
     return "  \n".join(line.translate(_PLAIN_SPECIAL) for line in str(text).splitlines())
+
+
+def literal(value: object) -> str:
+    """A data value as an inline code span, exactly as it is (line breaks become spaces: a span is one line)."""
+    if value is None:
+        return ""
+    text = re.sub(r"[\r\n]+", " ", str(value))
+    if not text.strip():
+        return plain(text)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"  # CommonMark strips one space on each side: the value comes back exact
+
+
+def quoting(text: object, values: Iterable[object]) -> str:
+    """A sentence computed by the project that quotes data ``values`` (group or model names): the sentence as plain
+    text, each value in it shown as ``literal`` (the longest first, so a name inside another stays whole)."""
+    out = plain(text)
+    names = sorted({str(v) for v in values if v not in (None, "") and "\n" not in str(v)}, key=len, reverse=True)
+    slots: dict[str, str] = {}
+    for i, name in enumerate(names):
+        slot = f"\x00{i}\x00"
+        out = out.replace(plain(name), slot)
+        slots[slot] = literal(name)
+    for slot, shown in slots.items():
+        out = out.replace(slot, shown)
+    return out
 
 
 def _prose(text: str) -> str:

@@ -13,7 +13,7 @@ import streamlit as st
 from analysis import schema
 from analysis.explore import overview
 from analysis.filters import BALANCED_CHOICES, Filters
-from ui import db, state
+from ui import db, safe_text, state
 
 FILTERS_KEY = "cae_filters"
 BALANCED_LABELS = {
@@ -44,9 +44,8 @@ def database_badge(info: dict[str, Any]) -> None:
             icon=":material/science:",
         )
     else:
-        st.success(
-            f"**Real data** ({info.get('source_kind', '')}): {info.get('source', '')}", icon=":material/library_books:"
-        )
+        kind, source = safe_text.plain(info.get("source_kind", "")), safe_text.literal(info.get("source", ""))
+        st.success(f"**Real data** ({kind}): {source}", icon=":material/library_books:")
     st.caption(
         f"{_fmt_count(counts.get(schema.T_CONVERSATIONS, 0))} conversations · "
         f"{_fmt_count(counts.get(schema.T_COMPARISONS, 0))} comparisons · "
@@ -58,7 +57,7 @@ def database_badge(info: dict[str, Any]) -> None:
             else ""
         )
     )
-    st.caption(f"Database: `{db.db_path()}`")
+    st.caption(f"Database: {safe_text.literal(db.db_path())}")
 
 
 def _init_from_url(options: dict[str, list[str]]) -> list[str]:
@@ -70,7 +69,7 @@ def _init_from_url(options: dict[str, list[str]]) -> list[str]:
     for field, (key, _) in _WIDGETS.items():
         wanted = list(getattr(url, field))
         known = [v for v in wanted if v in options.get(field, [])]
-        dropped += [f"{key.removeprefix('f_')}={v}" for v in wanted if v not in known]
+        dropped += [f"{key.removeprefix('f_')} {safe_text.literal(v)}" for v in wanted if v not in known]
         st.session_state[key] = known
     st.session_state["f_pregen"] = url.pregenerated_only
     st.session_state["f_balanced"] = url.balanced

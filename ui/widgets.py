@@ -1,14 +1,15 @@
-"""Every table a user sees can be downloaded (CSV and Parquet); every chart can be saved (plotly's toImage)."""
+"""Every table a user sees can be downloaded (CSV and Parquet; JSON too for the SQL console); every chart can be
+saved (plotly's toImage); data Markdown renders in a box of bounded height."""
 
 from __future__ import annotations
 
-import io
 import re
 from typing import Any
 
 import polars as pl
 import streamlit as st
 
+from analysis.explore import result_files
 from ui import safe_text
 
 
@@ -32,79 +33,52 @@ def chart(fig, name: str, reading: str, key: str | None = None) -> None:
     st.caption(reading)
 
 
-def csv_bytes(frame: pl.DataFrame) -> bytes:
+# The bytes behind the download buttons (a column a format cannot hold is written as text); kept here by name for
+# the pages and tests that use them.
+csv_bytes = result_files.csv_bytes
+parquet_bytes = result_files.parquet_bytes
+json_bytes = result_files.json_bytes
+_FORMATS = {
+    "csv": ("⬇ CSV", csv_bytes, "text/csv"),
+    "parquet": ("⬇ Parquet", parquet_bytes, "application/vnd.apache.parquet"),
+    "json": ("⬇ JSON", json_bytes, "application/json"),
+}
+
+
+def _bytes_or_note(fn, frame: pl.DataFrame) -> bytes:
+    """The file, or (when a value cannot be converted) a one-line note in its place rather than an empty file."""
     try:
-        return frame.write_csv().encode("utf-8")
-    except Exception:  # noqa: BLE001 - nested or extension types CSV cannot hold: write them as text
-        return _as_text(frame).write_csv().encode("utf-8")
+        return fn(frame)
+    except result_files.ConversionError as exc:
+        return f"Could not write this table: {exc}\n".encode()
 
 
-def parquet_bytes(frame: pl.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    try:
-        frame.write_parquet(buf)
-    except Exception:  # noqa: BLE001 - a type Parquet cannot hold: write it as text
-        buf = io.BytesIO()
-        _as_text(frame, keep_nested=True).write_parquet(buf)
-    return buf.getvalue()
-
-
-_PLAIN = (pl.String, pl.Boolean, pl.Date, pl.Datetime, pl.Time, pl.Duration, pl.Null)
-
-
-def _plain(dtype: pl.DataType, keep_nested: bool) -> bool:
-    if dtype.is_numeric() or isinstance(dtype, _PLAIN) or dtype in _PLAIN:
-        return True
-    return keep_nested and isinstance(dtype, (pl.List, pl.Array, pl.Struct))
-
-
-def _as_text(frame: pl.DataFrame, keep_nested: bool = False) -> pl.DataFrame:
-    """Columns of types a file format cannot hold (lists, structs, maps, variants...) as their text form."""
-    out = {}
-    for name, dtype in frame.schema.items():
-        col = frame.get_column(name)
-        if _plain(dtype, keep_nested):
-            out[name] = col
-            continue
-        try:
-            values = col.to_list()
-        except Exception:  # noqa: BLE001
-            values = [None] * frame.height
-        out[name] = pl.Series(name, [None if v is None else str(v) for v in values], dtype=pl.String)
-    return pl.DataFrame(out)
-
-
-def download_buttons(frame: pl.DataFrame, name: str, key: str) -> None:
-    """CSV and Parquet download buttons for a frame; the bytes are made only when clicked."""
+def download_buttons(frame: pl.DataFrame, name: str, key: str, formats: tuple[str, ...] = ("csv", "parquet")) -> None:
+    """Download buttons for a frame (CSV and Parquet unless ``formats`` says otherwise); the bytes are made only
+    when clicked."""
     slug = _slug(name)
-    left, right, _ = st.columns([1, 1, 4])
-    with left:
-        st.download_button(
-            "⬇ CSV",
-            data=lambda: csv_bytes(frame),
-            file_name=f"{slug}.csv",
-            mime="text/csv",
-            key=f"{key}_csv",
-            on_click="ignore",
-            help=f"Download these {frame.height:,} rows as CSV",
-        )
-    with right:
-        st.download_button(
-            "⬇ Parquet",
-            data=lambda: parquet_bytes(frame),
-            file_name=f"{slug}.parquet",
-            mime="application/vnd.apache.parquet",
-            key=f"{key}_parquet",
-            on_click="ignore",
-            help=f"Download these {frame.height:,} rows as Parquet",
-        )
+    cols = st.columns([1] * len(formats) + [6 - len(formats)])
+    for col, fmt in zip(cols, formats, strict=False):
+        label, fn, mime = _FORMATS[fmt]
+        with col:
+            st.download_button(
+                label,
+                data=lambda fn=fn: _bytes_or_note(fn, frame),
+                file_name=f"{slug}.{fmt}",
+                mime=mime,
+                key=f"{key}_{fmt}",
+                on_click="ignore",
+                help=f"Download these {frame.height:,} rows as {label.removeprefix('⬇ ')}",
+            )
 
 
-def table(frame: pl.DataFrame, name: str, key: str, **dataframe_kwargs: Any):
+def table(
+    frame: pl.DataFrame, name: str, key: str, formats: tuple[str, ...] = ("csv", "parquet"), **dataframe_kwargs: Any
+):
     """st.dataframe plus its download buttons. Returns what st.dataframe returns (selection state if asked)."""
     dataframe_kwargs.setdefault("hide_index", True)
     shown = st.dataframe(frame, key=key, **dataframe_kwargs)
-    download_buttons(frame, name, key)
+    download_buttons(frame, name, key, formats)
     return shown
 
 

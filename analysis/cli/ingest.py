@@ -1,10 +1,18 @@
-"""python -m analysis ingest: load the release (a local .csv, .csv.gz or .parquet file, or the hub) into DuckDB."""
+"""python -m analysis ingest: load the release (a local .csv, .csv.gz or .parquet file, or the hub) into DuckDB.
+
+Exit codes: 0 loaded; 2 refused before anything was built (bad source, unusable --db) or a failed build;
+3 the hub cannot be reached; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). Whatever happens, one line on
+stderr (and one JSON object on stdout with --json), and the previous database is left as it was.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from analysis.pipeline.ingest import IngestError, download_from_hub, ingest
@@ -34,19 +42,63 @@ def print_summary(summary: dict, db_path: Path, seconds: float) -> None:
         print(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
 
 
-def run(args: argparse.Namespace) -> int:
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so the build stops and its temporary files are removed."""
+
+
+STOPPED = {
+    signal.SIGINT: (130, "interrupted (Ctrl-C)"),
+    signal.SIGTERM: (143, "terminated (SIGTERM)"),
+}
+
+
+@contextlib.contextmanager
+def _stop_on_signals(received: list[int]):
+    """Ctrl-C and SIGTERM stop the build with an exception (which removes the temporary files), and are recorded:
+    DuckDB turns the exception into its own "Query interrupted" error, so the record says what happened."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt() if signum == signal.SIGINT else Terminated()
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOPPED}
     try:
-        if args.source == "hf":
-            source = download_from_hub(args.split)
-            kind = "hf"
-        else:
-            source, kind = Path(args.source), None
-        result = ingest(source, args.db, source_kind=kind, progress=not args.json and sys.stderr.isatty())
-    except IngestError as exc:
-        if args.json:
-            print(json.dumps({"error": str(exc), "exit_code": exc.code}))
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.code
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    if args.json:
+        print(json.dumps({"error": message, "exit_code": code}))
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _ingest(args: argparse.Namespace):
+    if args.source == "hf":
+        source, kind = download_from_hub(args.split), "hf"
+    else:
+        source, kind = Path(args.source), None
+    return ingest(source, args.db, source_kind=kind, progress=not args.json and sys.stderr.isatty())
+
+
+def run(args: argparse.Namespace) -> int:
+    received: list[int] = []
+    try:
+        with _stop_on_signals(received):
+            result = _ingest(args)
+    except BaseException as exc:
+        if received:
+            code, what = STOPPED[received[0]]
+            return _fail(args, f"{what}: nothing was changed and the temporary files were removed.", code)
+        if isinstance(exc, IngestError):
+            return _fail(args, str(exc), exc.code)
+        raise
     if args.json:
         print(json.dumps({**result.summary, "db": str(result.db_path), "seconds": round(result.seconds, 3)}))
     else:

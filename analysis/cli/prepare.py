@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from analysis import store
-from analysis.pipeline.anchors import AnchorError
+from analysis.pipeline.labels import LabelError
 from analysis.pipeline.models import DEFAULT_MODEL, DeviceError, ModelUnavailableError
 from analysis.pipeline.steps import STEPS, run_steps
 
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     say = None if args.json else (lambda m: print(m, file=sys.stderr))
     try:
         out = run_steps(db, model=args.model, progress=say, embed_progress=not args.json, cli=not args.json)
-    except (AnchorError, LookupError, ModelUnavailableError, DeviceError, ValueError, duckdb.Error) as exc:
+    except (LabelError, LookupError, ModelUnavailableError, DeviceError, ValueError, duckdb.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

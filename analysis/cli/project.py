@@ -11,7 +11,7 @@ import duckdb
 
 from analysis import store
 from analysis.pipeline.models import DEFAULT_MODEL
-from analysis.pipeline.project import canonical_params, project_db
+from analysis.pipeline.project import DEFAULT_FIT_SAMPLE, canonical_params, project_db
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +22,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-neighbors", type=int, default=15, help="UMAP n_neighbors (default 15)")
     parser.add_argument("--min-dist", type=float, default=0.1, help="UMAP min_dist (default 0.1)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument(
+        "--fit-sample", type=int, default=DEFAULT_FIT_SAMPLE,
+        help=f"fit on at most this many texts (a seeded sample) and place the rest with transform "
+        f"(default {DEFAULT_FIT_SAMPLE:,})",
+    )  # fmt: skip
     parser.add_argument(
         "--refit", action="store_true", help="fit a new projection even if one with these parameters exists"
     )
@@ -42,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             progress=True,
             refit=args.refit,
+            fit_sample=args.fit_sample,
         )
     except (LookupError, ValueError, duckdb.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)

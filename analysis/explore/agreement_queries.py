@@ -23,25 +23,26 @@ from analysis.store import query_pl, scalar
 from analysis.text import clean_text, clean_text_expr
 
 UNITS = ("set", "prompt")
-SET_ID = (
-    "md5(prompt_hash || ':' || array_to_string(list_sort(list_distinct(["
-    + ", ".join(schema.HASH_COLUMNS)
-    + "])), ','))"
-)
 
 
-def _units(filters: Filters, by: str) -> tuple[str, list]:
+def set_id_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """The candidate set's id: the stored column, or the expression on a database built before it was stored."""
+    cols = {r[0] for r in con.execute(f"DESCRIBE {schema.T_COMPARISONS}").fetchall()}
+    return schema.SET_ID if schema.SET_ID in cols else schema.SET_ID_SQL
+
+
+def _units(con: duckdb.DuckDBPyConnection, filters: Filters, by: str) -> tuple[str, list]:
     """The filtered turns with ``unit_id``: their candidate set's id (by='set') or their prompt (by='prompt')."""
     if by not in UNITS:
         raise ValueError(f"agreement is measured by one of {UNITS}, not {by!r}")
     body, params = filters.facts_sql()
-    unit = SET_ID if by == "set" else "prompt_hash"
+    unit = set_id_sql(con) if by == "set" else "prompt_hash"
     return f"SELECT *, {unit} AS unit_id FROM ({body}) f", params
 
 
 def shared_sets(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, int]:
     """How many candidate sets the filters keep, and how many of them more than one annotator saw."""
-    body, params = _units(filters, "set")
+    body, params = _units(con, filters, "set")
     row = con.execute(
         f"""WITH u AS ({body}), n AS (SELECT unit_id, count(DISTINCT annotator_id) AS a FROM u GROUP BY unit_id)
             SELECT count(*), count(*) FILTER (WHERE a > 1) FROM n""",
@@ -52,7 +53,7 @@ def shared_sets(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, i
 
 def agreement_choices(con: duckdb.DuckDBPyConnection, filters: Filters, threshold: int, by: str = "set"):
     """Counts of chosen texts per (unit, country) for units answered by >= threshold distinct annotators."""
-    body, params = _units(filters, by)
+    body, params = _units(con, filters, by)
     return query_pl(
         con,
         f"""
@@ -68,7 +69,7 @@ def agreement_choices(con: duckdb.DuckDBPyConnection, filters: Filters, threshol
 
 def agreement_units(con: duckdb.DuckDBPyConnection, filters: Filters, threshold: int, by: str = "set"):
     """The units answered by >= threshold annotators: the prompt, its language, annotators, distinct texts shown."""
-    body, params = _units(filters, by)
+    body, params = _units(con, filters, by)
     hashes = ", ".join(schema.HASH_COLUMNS)
     return query_pl(
         con,
@@ -130,7 +131,7 @@ def overall_choice_spread(table: pl.DataFrame) -> dict[str, float]:
 
 def _unit_rows(con, filters: Filters, unit_id: str, by: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(texts shown in the unit: text_hash, shown (comparisons that showed it), text; choices per country)."""
-    body, params = _units(filters, by)
+    body, params = _units(con, filters, by)
     hashes = ", ".join(schema.HASH_COLUMNS)
     shown = query_pl(
         con,
@@ -187,7 +188,7 @@ def unit_candidates(con: duckdb.DuckDBPyConnection, filters: Filters, unit_id: s
 
 def unit_country_totals(con: duckdb.DuckDBPyConnection, filters: Filters, unit_id: str, by: str = "set"):
     """How many choices each country made in one unit (so shares can be read beside their sample size)."""
-    body, params = _units(filters, by)
+    body, params = _units(con, filters, by)
     return query_pl(
         con,
         f"""
@@ -207,7 +208,8 @@ def unit_prompt(con: duckdb.DuckDBPyConnection, unit_id: str, by: str = "set") -
         return clean_text(rows[0][0]) if rows else None
     prompt_hash = scalar(
         con,
-        f"SELECT any_value(prompt_hash) FROM (SELECT prompt_hash, {SET_ID} AS unit_id FROM {schema.T_COMPARISONS}) "
+        f"SELECT any_value(prompt_hash) FROM (SELECT prompt_hash, {set_id_sql(con)} AS unit_id "
+        f"FROM {schema.T_COMPARISONS}) "
         "WHERE unit_id = ?",
         [unit_id],
     )

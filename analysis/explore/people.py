@@ -2,7 +2,7 @@
 per group and quadrant shares. Pure functions over Polars frames; the database side is ``analysis.explore.positions``.
 
 Coordinates: x = ``self_expression`` (survival < 0 < self-expression), y = ``secular``
-(traditional < 0 < secular-rational), as written by ``analysis.pipeline.axes`` (each pole's anchors sit near -1/+1).
+(traditional < 0 < secular-rational), as written by ``analysis.pipeline.axes`` (typical statements of each pole sit near -1/+1).
 
 Two kinds of human position are computed per annotator, and they live on different scales:
 
@@ -62,7 +62,7 @@ def score_map(scores: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _distinct_offered(comps: pl.DataFrame) -> pl.DataFrame:
+def distinct_offered(comps: pl.DataFrame) -> pl.DataFrame:
     """The offered hashes with a repeated text kept once (a set that shows one answer twice offers one text)."""
     out, seen = comps, []
     for letter in LETTERS:
@@ -84,7 +84,7 @@ def comparison_offsets(comps: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFram
     no position are dropped; offered candidates without a position are left out of the mean.
     """
     sm = score_map(scores)
-    out = _distinct_offered(comps)
+    out = distinct_offered(comps)
     for letter in LETTERS:
         col = f"{letter}_hash"
         if col not in out.columns:

@@ -2,7 +2,7 @@
 2-D histogram the Values map draws when it shows every point.
 
 Coordinates: x = ``self_expression`` (survival < 0 < self-expression), y = ``secular``
-(traditional < 0 < secular-rational), as written by ``analysis.pipeline.axes`` (each pole's anchors sit near -1/+1).
+(traditional < 0 < secular-rational), as written by ``analysis.pipeline.axes`` (typical statements of each pole sit near -1/+1).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from analysis.explore.people import (
 )
 from analysis.explore.plane import DensityGrid, density_grid
 from analysis.filters import Filters
-from analysis.pipeline import axes, project
+from analysis.pipeline import axes_store, project
 from analysis.pipeline.models import DEFAULT_MODEL, model_key
 
 X = schema.AXIS_X
@@ -48,8 +48,8 @@ LLM_POINT_SCHEMA = {
 def load_scores(
     con: duckdb.DuckDBPyConnection, model: str | None = None, scores: pl.DataFrame | None = None
 ) -> pl.DataFrame:
-    """Axis scores to use: the given frame (e.g. from edited anchors), else the stored ones."""
-    return scores if scores is not None else axes.load_axis_scores(con, model)
+    """Axis scores to use: the given frame (e.g. from edited labelled statements), else the stored ones."""
+    return scores if scores is not None else axes_store.load_axis_scores(con, model)
 
 
 def filtered_comparisons(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:

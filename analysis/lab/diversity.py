@@ -5,9 +5,7 @@ columns (self_expression, secular), i.e. x survival(-) .. self-expression(+), y 
 
 Metrics
 - ``coverage`` (the research's metric, coverage@k): the share of prompts whose k-candidate set holds at
-  least one response "on" a pole. A response is on the traditional pole when y <= -threshold, secular when
-  y >= threshold, survival when x <= -threshold and self-expression when x >= threshold.
-  ``DEFAULT_THRESHOLD = 0.5``: half-way from the plane's centre to the poles' anchors (which sit near -1/+1).
+  least one response "on" a pole (``analysis.poles``: y <= -threshold is traditional, and so on; threshold 0.5).
 - ``vendi``: the Vendi score (Friedman & Dieng, 2023): exp of the Shannon entropy of the eigenvalues of K/k,
   K a similarity matrix with unit diagonal; read as the effective number of distinct candidates (1..k).
   On the plane we use an RBF kernel (``DEFAULT_BANDWIDTH = 0.5`` plane units); on embeddings cosine
@@ -25,19 +23,11 @@ import numpy as np
 from scipy import stats
 from scipy.spatial import ConvexHull, QhullError
 
+from analysis.poles import DEFAULT_THRESHOLD, check_threshold, on_pole  # noqa: F401 (the lab's names)
 from analysis.schema import POLES
 
-DEFAULT_THRESHOLD = 0.5
 DEFAULT_BANDWIDTH = 0.5
 KERNELS = ("rbf", "cosine")
-
-# Column of the plane each pole reads, and the sign of the side it lies on.
-_POLE_COL: dict[str, tuple[int, int]] = {
-    "traditional": (1, -1),
-    "secular": (1, +1),
-    "survival": (0, -1),
-    "self_expression": (0, +1),
-}
 
 # Metric names (rows of analysis.lab.evaluation.evaluate's table), in display order.
 METRICS: tuple[str, ...] = tuple(f"coverage_{p}" for p in POLES) + (
@@ -67,22 +57,6 @@ def _as_batch(points: np.ndarray, d: int | None = None) -> np.ndarray:
     if not np.all(np.isfinite(a)):
         raise ValueError("points contain NaN or infinite values; drop or fix those rows first")
     return a
-
-
-def check_threshold(threshold: float) -> float:
-    t = float(threshold)
-    if not np.isfinite(t) or t < 0:
-        raise ValueError(f"threshold must be a number >= 0 (got {threshold})")
-    return t
-
-
-def on_pole(points: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> dict[str, np.ndarray]:
-    """Per pole, a boolean array (same leading shape as points without the last axis): is the response on it."""
-    a = np.asarray(points, dtype=float)
-    if a.shape[-1] != 2:
-        raise ValueError(f"plane points need 2 coordinates (x self_expression, y secular); got shape {a.shape}")
-    t = check_threshold(threshold)
-    return {pole: a[..., col] * sign >= t for pole, (col, sign) in _POLE_COL.items()}
 
 
 def covered(points: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> dict[str, np.ndarray]:

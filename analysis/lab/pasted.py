@@ -27,7 +27,8 @@ def parse_candidates(text: str | None) -> list[str]:
 
 
 def score_candidates(texts: list[str], threshold: float | None = None, model: str | None = None, progress=None) -> dict:
-    """Place pasted candidates on the plane (``analysis.pipeline.axes.score_texts``) and measure the set.
+    """Place pasted candidates on the plane (the project's axes for ``model``, ``analysis.pipeline.axes``) and
+    measure the set.
 
     Returns {"texts", "positions" (k, 2), "metrics" (diversity.set_metrics, with the embedding-based Vendi and
     distance), "embedding_model"}. Raises ScorerUnavailable with a plain message when the model cannot be loaded.
@@ -35,14 +36,14 @@ def score_candidates(texts: list[str], threshold: float | None = None, model: st
     t = DEFAULT_THRESHOLD if threshold is None else float(threshold)
     texts = list(texts)
     try:
-        scored = axes.score_texts(texts, model=model, progress=progress)
-        emb = np.asarray(embed.embed_texts(texts, model=model), dtype=float)
+        axis_model = axes.fit_axes(None, model)
+        emb = np.asarray(embed.embed_texts(texts, model=model, progress=progress), dtype=float)
     except (OSError, RuntimeError, ImportError, ValueError) as exc:
         raise ScorerUnavailable(
             f"The embedding model could not be loaded or run ({type(exc).__name__}: {exc}). "
             "Check that the model files are installed (see README: python -m analysis embed), then try again."
         ) from exc
-    pos = scored.select(axes.AXIS_X, axes.AXIS_Y).to_numpy().astype(float)
+    pos = axis_model.score(emb).astype(float)
     return {
         "texts": texts,
         "positions": pos,

@@ -16,7 +16,7 @@ import polars as pl
 from analysis import schema, store
 from analysis.lab import diversity, evaluation
 from analysis.lab.strategies import DEFAULT_MODELS, rng_from
-from analysis.pipeline import axes, models
+from analysis.pipeline import axes_store, models
 
 POOL_METHODS: tuple[str, ...] = ("random", "nearest", "farthest", "dpp")
 POOL_METHOD_SHORT: dict[str, str] = {
@@ -241,7 +241,7 @@ def load_pool(con, source: str = "candidates", model: str | None = None, scores=
     if pool.height == 0:
         raise PoolUnavailable(f"no responses found for source {source!r} in this database")
     if scores is None:
-        scores = axes.load_axis_scores(con, model)
+        scores = axes_store.load_axis_scores(con, model)
     sc = scores.select(
         "text_hash", pl.col(schema.AXIS_X).cast(pl.Float64), pl.col(schema.AXIS_Y).cast(pl.Float64)
     ).unique("text_hash")

@@ -1,7 +1,7 @@
 """Candidate-sampling strategies on the Inglehart-Welzel value plane (the Sampling lab's simulated sets).
 
 Every position here is a point on the plane: x = ``self_expression`` (survival -1 .. +1 self-expression),
-y = ``secular`` (traditional -1 .. +1 secular-rational); the poles' anchors sit around -1/+1 and points
+y = ``secular`` (traditional -1 .. +1 secular-rational); typical statements of each pole sit around -1/+1 and points
 mostly fall in [-1.5, 1.5].
 
 ILLUSTRATIVE: the model positions, spreads, persona positions and knob defaults below are not measurements.

@@ -27,9 +27,11 @@ import polars as pl
 
 from analysis import schema, store
 from analysis.illustrative import COUNTRY_POSITIONS
+from analysis.pipeline import long_answers
 from analysis.pipeline.ingest import IngestResult, ingest
 from analysis.pipeline.llm_synthetic import add_synthetic_llm_responses
 from analysis.pipeline.templates import load_templates
+from analysis.progress import Bar
 
 DEFAULT_CONVERSATIONS = 3000
 DEFAULT_SEED = 0
@@ -81,6 +83,8 @@ CELLS = np.array([(x, y) for y in (-1, 0, 1) for x in (-1, 0, 1)], dtype=float)
 END_TOKEN = "<|end_of_text|>"
 SHARED_SETS = 1  # fixed candidate sets per pregenerated prompt (topic and language), as in the release
 REPEATED_SLOT_SHARE = 0.02  # candidate sets with the same text in two slots
+ANSWERS = ("templates", "long")  # the small demo's template answers, or release-like ones (long_answers.py)
+RELEASE_SIZE_CONVERSATIONS = 100_000
 
 
 def _pick(seq: list[str], i: int) -> str:
@@ -199,13 +203,14 @@ def _shared_first_turns(rng: np.random.Generator, shape: dict, n_topics: int, va
     variant[pre, 0] = np.take_along_axis(shared_variants[key[pre]], order[pre], axis=1)
 
 
-def _repeat_slots(rng: np.random.Generator, shape: dict, cell_of, variant) -> None:
-    """A few candidate sets hold the same text in two slots, as some of the release's do."""
+def _repeat_slots(rng: np.random.Generator, shape: dict, cell_of, variant) -> np.ndarray:
+    """A few candidate sets hold the same text in two slots, as some of the release's do; returns which (n, turn)."""
     n = len(shape["topic"])
     repeat = rng.random((n, 4)) < REPEATED_SLOT_SHARE
     repeat[shape["pregenerated"], 0] = False  # the shared sets stay as they are
     cell_of[repeat, 3] = cell_of[repeat, 2]
     variant[repeat, 3] = variant[repeat, 2]
+    return repeat
 
 
 def _candidates_and_choices(rng: np.random.Generator, shape: dict, ideals: np.ndarray, variants: int) -> dict:
@@ -218,14 +223,39 @@ def _candidates_and_choices(rng: np.random.Generator, shape: dict, ideals: np.nd
     cell_of = np.argsort(-keys, axis=2)[:, :, :4]  # (n, turn, slot)
     variant = rng.integers(0, variants, size=(n, 4, 4))
     _shared_first_turns(rng, shape, shape["n_topics"], variants, cell_of, variant)
-    _repeat_slots(rng, shape, cell_of, variant)
+    repeat = _repeat_slots(rng, shape, cell_of, variant)
     base = (shape["topic"][:, None, None] * n_lang + shape["text_lang"][:, None, None]) * len(CELLS)
     text_idx = (base + cell_of) * variants + variant
     utility = -((CELLS[cell_of] - ideals[:, None, None, :]) ** 2).sum(axis=-1)
     noisy = BETA * utility + POSITION_BIAS[None, None, :] + rng.gumbel(size=utility.shape)
     chosen = noisy.argmax(axis=2)  # (n, turn)
     best_u = np.take_along_axis(utility, chosen[:, :, None], axis=2)[:, :, 0]
-    return {"text_idx": text_idx, "chosen": chosen, "best_u": best_u}
+    return {"text_idx": text_idx, "chosen": chosen, "best_u": best_u, "cell_of": cell_of, "repeat": repeat}
+
+
+def _long_texts(shape: dict, cands: dict, pool: np.ndarray, seed: int, t: dict, progress=None) -> np.ndarray:
+    """Candidate texts (n, turn, slot) written afresh per slot (analysis.pipeline.long_answers), except that a shared
+    first-turn set shows the same texts to everyone it is shared with and a repeated slot repeats its neighbour."""
+    n = len(shape["topic"])
+    texts = np.full((n, 4, 4), "", dtype=object)
+    present = np.broadcast_to(shape["present"][:, :, None], (n, 4, 4)).copy()
+    shared = np.zeros((n, 4, 4), dtype=bool)
+    shared[shape["pregenerated"], 0, :] = True
+    repeated_slot = np.zeros((n, 4, 4), dtype=bool)
+    repeated_slot[:, :, 3] = cands["repeat"]
+    fresh = present & ~shared & ~repeated_slot
+    langs = np.broadcast_to(shape["text_lang"][:, None, None], (n, 4, 4))
+    texts[fresh] = long_answers.compose(langs[fresh], cands["cell_of"][fresh], seed, t, CELLS, progress)
+    # one long text per distinct template index among the shared sets
+    idx = cands["text_idx"][shared & present]
+    uniq, inverse = np.unique(idx, return_inverse=True)
+    variants = len(pool) // (len(t["topics"]) * len(schema.LANGUAGES) * len(CELLS))  # text_idx's layout: see above
+    cells, lang_of = (uniq // variants) % len(CELLS), (uniq // (variants * len(CELLS))) % len(schema.LANGUAGES)
+    shared_texts = long_answers.compose(lang_of, cells, seed + 1, t, CELLS)
+    texts[shared & present] = shared_texts[inverse]
+    rep = repeated_slot & present
+    texts[rep] = texts[:, :, 2][rep[:, :, 3]]
+    return texts
 
 
 def _prompts(rng: np.random.Generator, t: dict, shape: dict, ti: int) -> np.ndarray:
@@ -263,8 +293,9 @@ def _feedback(rng: np.random.Generator, t: dict, mask: np.ndarray, best_u: np.nd
     )
 
 
-def _turn_columns(rng: np.random.Generator, t: dict, shape: dict, cands: dict, pool: np.ndarray, lang_idx) -> dict:
-    """The release's per-turn columns (prompt, four responses, preferred response, feedback) for every turn."""
+def _turn_columns(rng: np.random.Generator, t: dict, shape: dict, cands: dict, texts: np.ndarray, lang_idx) -> dict:
+    """The release's per-turn columns (prompt, four responses, preferred response, feedback) for every turn;
+    ``texts`` holds the candidate texts (conversation, turn, slot)."""
     cols: dict[str, object] = {}
     letters = np.array(schema.LETTERS, dtype=object)
     lang_codes = np.array(schema.LANGUAGES)[lang_idx]
@@ -272,9 +303,7 @@ def _turn_columns(rng: np.random.Generator, t: dict, shape: dict, cands: dict, p
         mask = shape["present"][:, ti]
         cols[schema.turn_column(tname, "prompt")] = np.where(mask, _prompts(rng, t, shape, ti), "")
         for s, letter in enumerate(schema.LETTERS):
-            cols[schema.turn_column(tname, f"response_{letter}")] = np.where(
-                mask, pool[cands["text_idx"][:, ti, s]], ""
-            )
+            cols[schema.turn_column(tname, f"response_{letter}")] = np.where(mask, texts[:, ti, s], "")
         pref = np.where(mask, "response_" + letters[cands["chosen"][:, ti]], "")
         pref[mask & (rng.random(len(mask)) < 0.003)] = ""  # a few turns without a valid choice, for the accounting
         cols[schema.turn_column(tname, "preferred_response")] = pref
@@ -283,15 +312,23 @@ def _turn_columns(rng: np.random.Generator, t: dict, shape: dict, cands: dict, p
 
 
 def generate_frame(
-    conversations: int = DEFAULT_CONVERSATIONS, seed: int = DEFAULT_SEED, topics: int | None = None
+    conversations: int = DEFAULT_CONVERSATIONS,
+    seed: int = DEFAULT_SEED,
+    topics: int | None = None,
+    answers: str = "templates",
+    progress=None,
 ) -> pl.DataFrame:
     """The synthetic release as a wide frame, one row per conversation, release column names and value formats.
     ``topics`` keeps only the first so many template topics (fewer distinct texts, hence faster embedding: used by
-    tests that need many people but few texts); None keeps them all."""
+    tests that need many people but few texts); None keeps them all. ``answers``: "templates" (the small demo's pool,
+    few distinct texts) or "long" (release-like Markdown answers of 80-400 words, written afresh per candidate: the
+    release-size benchmark); ``progress(done, total)`` for "long"."""
     if conversations < 1:
         raise ValueError("conversations must be at least 1")
     if topics is not None and topics < 1:
         raise ValueError("topics must be at least 1")
+    if answers not in ANSWERS:
+        raise ValueError(f"answers is one of {ANSWERS}, not {answers!r}")
     rng = np.random.default_rng(seed)
     t = load_templates()
     pool, _ = response_pool(t)
@@ -311,7 +348,11 @@ def generate_frame(
         "assigned_lang": np.array(schema.LANGUAGES, dtype=object)[lang_idx],
         "wave": np.where(rng.random(n) < 0.7, "1", "2").astype(object),
     }
-    cols.update(_turn_columns(rng, t, shape, cands, pool, lang_idx))
+    if answers == "long":
+        texts = _long_texts(shape, cands, pool, seed, t, progress)
+    else:
+        texts = pool[cands["text_idx"]]
+    cols.update(_turn_columns(rng, t, shape, cands, texts, lang_idx))
     flag = lambda v: np.where(v, "true", "false").astype(object)  # noqa: E731
     cols.update(
         {
@@ -336,11 +377,16 @@ def generate_frame(
 
 
 def write_demo_csv(
-    path: str | Path, conversations: int = DEFAULT_CONVERSATIONS, seed: int = DEFAULT_SEED, topics: int | None = None
+    path: str | Path,
+    conversations: int = DEFAULT_CONVERSATIONS,
+    seed: int = DEFAULT_SEED,
+    topics: int | None = None,
+    answers: str = "templates",
+    progress=None,
 ) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    generate_frame(conversations, seed, topics).write_csv(path)
+    generate_frame(conversations, seed, topics, answers, progress).write_csv(path)
     return path
 
 
@@ -351,12 +397,14 @@ def build_demo(
     progress: bool = False,
     csv_path: str | Path | None = None,
     topics: int | None = None,
+    answers: str = "templates",
 ) -> IngestResult:
     """Write the synthetic CSV and load it through the same ingest path as the real data (``topics``: see
     ``generate_frame``)."""
     db_path = Path(db_path)
     csv_path = Path(csv_path) if csv_path else db_path.with_name(f"{db_path.stem}.synthetic.csv")
-    write_demo_csv(csv_path, conversations, seed, topics)
+    with Bar(progress if answers == "long" else None, 0, "writing answers", unit="text") as bar:
+        write_demo_csv(csv_path, conversations, seed, topics, answers, bar.set)
     result = ingest(csv_path, db_path, synthetic=True, source_kind="demo", progress=progress)
     add_demo_extras(db_path, seed)
     return result

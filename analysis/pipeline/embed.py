@@ -7,7 +7,8 @@
   new data embeds only what is new, and an interrupted run keeps every finished batch (written at least every
   few seconds, and always when the run stops on an error or Ctrl-C).
 - Texts are batched by token length (longest first), so a batch pads little; results come back in input order.
-- Which model, and how it is loaded: ``analysis.pipeline.models``.
+- Which model, and how it is loaded: ``analysis.pipeline.models``; every backend is an
+  ``analysis.pipeline.encoders.Encoder``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import polars as pl
 from tqdm.auto import tqdm
 
 from analysis import schema, store
-from analysis.pipeline.models import as_model, embedding_dim, model_key
+from analysis.pipeline import encoders
+from analysis.pipeline.models import as_model, model_key
 
 # Written at least this often during a run (seconds), and always when the run stops.
 COMMIT_EVERY_S = 2.0
@@ -36,47 +38,17 @@ Progress = Callable[[int, int], Any]  # progress(done, total)
 # --------------------------------------------------------------------------------------------------
 
 
-def _token_lengths(model: Any, texts: Sequence[str]) -> np.ndarray:
-    """Token counts (capped at the model's maximum), the quantity padding depends on; characters as a fallback."""
-    tokenizer = getattr(model, "tokenizer", None)
-    max_len = int(getattr(model, "max_seq_length", 0) or 512)
-    if tokenizer is not None:
-        try:
-            lengths = np.empty(len(texts), dtype=np.int64)
-            step = 4096
-            for start in range(0, len(texts), step):
-                enc = tokenizer(
-                    list(texts[start : start + step]),
-                    add_special_tokens=True,
-                    truncation=True,
-                    max_length=max_len,
-                    return_attention_mask=False,
-                    return_token_type_ids=False,
-                )
-                lengths[start : start + step] = [len(ids) for ids in enc["input_ids"]]
-            return lengths
-        except Exception:  # a tokenizer that does not take these arguments: fall back to characters
-            pass
-    return np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-
-
 def _iter_embedded_batches(
-    model: Any, texts: Sequence[str], batch_size: int
+    encoder: encoders.Encoder, texts: Sequence[str], batch_size: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (indices into texts, normalised float32 vectors) batch by batch, longest texts first."""
+    """Yield (indices into texts, normalised float32 vectors) batch by batch, longest texts first (by token count,
+    so a batch pads little)."""
     if batch_size <= 0:
         raise ValueError(f"batch size must be a positive integer, got {batch_size}")
-    order = np.argsort(-_token_lengths(model, texts), kind="stable")
+    order = np.argsort(-encoder.token_lengths(texts), kind="stable")
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
-        vecs = model.encode(
-            [texts[i] for i in idx],
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        yield idx, np.ascontiguousarray(vecs, dtype=np.float32)
+        yield idx, encoder.encode([texts[i] for i in idx])
 
 
 class _Bar:
@@ -111,11 +83,11 @@ def embed_texts(
 ) -> np.ndarray:
     """Embed texts with a model name, path or loaded model: float32, L2-normalised, (n, d), in input order."""
     texts = [("" if t is None else str(t)) for t in texts]
-    st_model = as_model(model, device)
-    out = np.zeros((len(texts), embedding_dim(st_model)), dtype=np.float32)
+    encoder = as_model(model, device)
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     bar = _Bar(progress, len(texts), "embedding")
     try:
-        for idx, vecs in _iter_embedded_batches(st_model, texts, batch_size):
+        for idx, vecs in _iter_embedded_batches(encoder, texts, batch_size):
             out[idx] = vecs
             bar.update(len(idx))
     finally:
@@ -178,7 +150,7 @@ def embed_db(
         ).fetchall()
         summary = {"model": key, "total": int(total), "cached": int(total - len(todo)), "embedded": 0, "seconds": 0.0}
         if todo:
-            st_model = as_model(model, device)
+            encoder = as_model(model, device)
             hashes = [r[0] for r in todo]
             texts = [r[1] if r[1] is not None else "" for r in todo]
             pending_idx: list[np.ndarray] = []
@@ -197,7 +169,7 @@ def embed_db(
                 last_commit = time.perf_counter()
 
             try:
-                for idx, vecs in _iter_embedded_batches(st_model, texts, batch_size):
+                for idx, vecs in _iter_embedded_batches(encoder, texts, batch_size):
                     pending_idx.append(idx)
                     pending_vec.append(vecs)
                     if time.perf_counter() - last_commit >= commit_every_s:

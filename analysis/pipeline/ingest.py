@@ -19,8 +19,17 @@ import duckdb
 from tqdm import tqdm
 
 from analysis import schema
+from analysis.pipeline.ingest_checks import (
+    TargetError,
+    check_target,
+    diagnose_csv,
+    likely_cause,
+    remove,
+    remove_stale_temporaries,
+    temporaries,
+)
 from analysis.store import scalar
-from analysis.text import SPECIAL_TOKENS, clean_text_sql, spelling_key, spelling_key_sql
+from analysis.text import clean_text_sql, has_token_sql, spelling_key, spelling_key_sql
 
 EXIT_BAD_INPUT = 2
 HF_REPO = "facebook/community-alignment-dataset"
@@ -138,7 +147,7 @@ def _turn_select(i: int, turn: str) -> str:
     raw = {f: "r." + _q(schema.turn_column(turn, f)) for f in schema.TURN_FIELDS}
     texts = ["prompt", *(f"response_{x}" for x in schema.LETTERS), "feedback"]
     cleaned = ", ".join(f"{clean_text_sql(raw[f])} AS c_{f}" for f in texts)
-    tokens = " + ".join(f"coalesce(regexp_matches({raw[f]}, {_lit(SPECIAL_TOKENS)})::INTEGER, 0)" for f in texts)
+    tokens = " + ".join(has_token_sql(raw[f]) for f in texts)
     ra, rb, rc, rd = (f"c_response_{x}" for x in schema.LETTERS)
     pref = f"lower(trim({raw['preferred_response']}))"
     letters = ", ".join(f"'response_{x}'" for x in schema.LETTERS)
@@ -178,7 +187,14 @@ def _classify_turns(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _write_choices(con: duckdb.DuckDBPyConnection, step) -> None:
-    """rejected, comparisons, candidates and prompts."""
+    """rejected, comparisons, candidates and prompts. A candidate text is taken from its first slot (the hashes are
+    grouped alone, then each text is fetched once: grouping the texts themselves costs twice as much)."""
+    # k numbers every slot: source_row * 16 + (turn - 1) * 4 + slot
+    slots = " UNION ALL ".join(
+        f"SELECT h{x} AS text_hash, source_row * 16 + (turn - 1) * 4 + {i} AS k FROM turns WHERE reason IS NULL"
+        for i, x in enumerate(schema.LETTERS)
+    )
+    pick = "CASE f.k % 4 " + " ".join(f"WHEN {i} THEN t.r{x}" for i, x in enumerate(schema.LETTERS)) + " END"
     con.execute(
         f"""
         CREATE TABLE {schema.T_REJECTED} AS
@@ -199,7 +215,7 @@ def _write_choices(con: duckdb.DuckDBPyConnection, step) -> None:
         SELECT cid || ':' || turn AS comparison_id, cid AS conversation_id, aid AS annotator_id, turn,
                prompt_hash, ha AS a_hash, hb AS b_hash, hc AS c_hash, hd AS d_hash, chosen,
                CASE chosen WHEN 'a' THEN ha WHEN 'b' THEN hb WHEN 'c' THEN hc ELSE hd END AS chosen_hash,
-               feedback
+               feedback, {schema.SET_ID_SQL} AS {schema.SET_ID}  -- over the aliases just above
         FROM turns WHERE reason IS NULL
         ORDER BY source_row, turn
         """
@@ -208,12 +224,10 @@ def _write_choices(con: duckdb.DuckDBPyConnection, step) -> None:
     con.execute(
         f"""
         CREATE TABLE {schema.T_CANDIDATES} AS
-        SELECT text_hash, any_value(text) AS text, length(any_value(text)) AS n_chars FROM (
-            SELECT ha AS text_hash, ra AS text FROM turns WHERE reason IS NULL UNION ALL
-            SELECT hb, rb FROM turns WHERE reason IS NULL UNION ALL
-            SELECT hc, rc FROM turns WHERE reason IS NULL UNION ALL
-            SELECT hd, rd FROM turns WHERE reason IS NULL)
-        GROUP BY text_hash
+        WITH slots AS ({slots}),
+        firsts AS (SELECT text_hash, min(k) AS k FROM slots GROUP BY text_hash)
+        SELECT f.text_hash, {pick} AS text, length({pick}) AS n_chars
+        FROM firsts f JOIN turns t ON t.source_row = f.k // 16 AND t.turn = (f.k // 4) % 4 + 1
         """
     )
     con.execute(
@@ -372,6 +386,84 @@ def _build(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], st
     return _summary(con, columns)
 
 
+def _is_csv(source: Path) -> bool:
+    return source.name.lower().endswith((".csv", ".csv.gz"))
+
+
+def _csv_message(source: Path, exc: Exception, doing: str) -> str:
+    """What went wrong reading ``source``: the likely cause for a CSV (ingest_checks.diagnose_csv), else DuckDB's
+    first line."""
+    if _is_csv(source):
+        return f"Could not {doing} {source.name}: {diagnose_csv(source, str(exc))} Nothing was changed."
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"Could not {doing} {source.name} ({first}). Nothing was changed; check that it is a complete release file."
+
+
+def _check_source(con: duckdb.DuckDBPyConnection, source: Path, relation: str) -> list[str]:
+    """The source's columns, once it is known to have the required ones and at least one data row."""
+    try:
+        columns = source_columns(con, relation)
+    except IngestError as exc:
+        raise IngestError(_csv_message(source, exc.__cause__ or exc, "read")) from None
+    missing = check_columns(columns)
+    if missing:
+        cause = likely_cause(source) if _is_csv(source) and len(columns) <= 2 else None
+        if cause:  # a file DuckDB read as one column: another delimiter, no header...
+            raise IngestError(f"Could not read {source.name}: {cause} Nothing was changed.")
+        raise IngestError(
+            f"{source.name} is missing {len(missing)} required column(s): {', '.join(missing)}. "
+            "Columns are matched by name; check that the file is the Community Alignment release "
+            f"(see {HF_PAGE}) and that its header row is intact. Nothing was changed."
+        )
+    try:
+        has_rows = con.execute(f"SELECT 1 FROM {relation} LIMIT 1").fetchall()
+    except duckdb.Error as exc:
+        raise IngestError(_csv_message(source, exc, "read")) from None
+    if not has_rows:
+        raise IngestError(
+            f"{source.name} has a header but no data rows: there is nothing to load, and the database was not "
+            "replaced with an empty one. Check that the download finished. Nothing was changed."
+        )
+    return columns
+
+
+def _write(con: duckdb.DuckDBPyConnection, source: Path, relation: str, step, meta: dict) -> dict:
+    """Build every table in ``con`` from ``source``; return the summary."""
+    columns = _check_source(con, source, relation)
+    try:
+        summary = _build(con, relation, columns, step)
+    except duckdb.Error as exc:
+        raise IngestError(_csv_message(source, exc, "load")) from None
+    meta = {**meta, "summary": json.dumps(summary)}
+    con.execute(f"CREATE TABLE {schema.T_META} (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.executemany(f"INSERT INTO {schema.T_META} VALUES (?, ?)", list(meta.items()))
+    con.execute("CHECKPOINT")
+    return summary
+
+
+def _prepare_target(source: Path, db_path: Path) -> tuple[Path, Path, Path]:
+    """Refuse a target that cannot be built or would overwrite the source; clear stale temporaries."""
+    tmp, wal, spill = temporaries(db_path, os.getpid())
+    try:
+        check_target(source, db_path, tmp)
+    except TargetError as exc:
+        raise IngestError(str(exc) + " Nothing was changed.") from None
+    remove_stale_temporaries(db_path)
+    for leftover in (tmp, wal, spill):
+        remove(leftover)
+    return tmp, wal, spill
+
+
+def _check_source_file(source: Path) -> str:
+    if not source.exists():
+        raise IngestError(f"No such file: {source}. Give the path of the release CSV/Parquet, or 'hf'.")
+    if not source.is_file():
+        raise IngestError(f"{source} is not a file. Give the path of the release CSV/Parquet, or 'hf'.")
+    if source.stat().st_size == 0:
+        raise IngestError(f"{source} is empty: expected the release's CSV with a header row.")
+    return source_relation(source)
+
+
 def ingest(
     source: str | Path,
     db_path: str | Path,
@@ -381,19 +473,21 @@ def ingest(
     progress: bool = False,
     memory_limit: str | None = "1500MB",
 ) -> IngestResult:
-    """Build the database at ``db_path`` from ``source``; atomic: on any failure ``db_path`` is untouched."""
+    """Build the database at ``db_path`` from ``source``; atomic: on any failure ``db_path`` is untouched.
+
+    Refused before anything is built (IngestError, exit code 2): a source that is missing, empty, of another format,
+    without the required columns or without data rows; a ``db_path`` that is the source or cannot be created."""
     started = time.perf_counter()
-    source = Path(source)
-    db_path = Path(db_path)
-    if not source.exists():
-        raise IngestError(f"No such file: {source}. Give the path of the release CSV/Parquet, or 'hf'.")
-    if source.stat().st_size == 0:
-        raise IngestError(f"{source} is empty: expected the release's CSV with a header row.")
-    relation = source_relation(source)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
-    for leftover in (tmp, Path(str(tmp) + ".wal")):
-        leftover.unlink(missing_ok=True)
+    source, db_path = Path(source), Path(db_path)
+    relation = _check_source_file(source)
+    tmp, wal, spill = _prepare_target(source, db_path)
+    meta = {
+        "schema_version": SCHEMA_VERSION,
+        "synthetic": "true" if synthetic else "false",
+        "source": str(source),
+        "source_kind": source_kind or ("parquet" if source.name.lower().endswith(".parquet") else "csv"),
+        "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     bar = _progress(7, progress)
 
     def step(name: str) -> None:
@@ -401,51 +495,28 @@ def ingest(
             bar.set_postfix_str(name)
             bar.update(1)
 
-    con = duckdb.connect(str(tmp))
+    con = None
     try:
+        con = duckdb.connect(str(tmp))
         if memory_limit:
             con.execute(f"SET memory_limit = {_lit(memory_limit)}")
-        con.execute(f"SET temp_directory = {_lit(str(db_path.parent / '.duckdb_tmp'))}")
-        columns = source_columns(con, relation)
-        missing = check_columns(columns)
-        if missing:
-            raise IngestError(
-                f"{source.name} is missing {len(missing)} required column(s): {', '.join(missing)}. "
-                "Columns are matched by name; check that the file is the Community Alignment release "
-                f"(see {HF_PAGE}) and that its header row is intact. Nothing was changed."
-            )
-        try:
-            summary = _build(con, relation, columns, step)
-        except duckdb.Error as exc:
-            raise IngestError(
-                f"Could not load {source.name}: {exc}. Nothing was changed; "
-                "check that the file is a complete, well-formed release file."
-            ) from exc
-        meta = {
-            "schema_version": SCHEMA_VERSION,
-            "synthetic": "true" if synthetic else "false",
-            "source": str(source),
-            "source_kind": source_kind or ("parquet" if source.name.lower().endswith(".parquet") else "csv"),
-            "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "summary": json.dumps(summary),
-        }
-        con.execute(f"CREATE TABLE {schema.T_META} (key VARCHAR PRIMARY KEY, value VARCHAR)")
-        con.executemany(f"INSERT INTO {schema.T_META} VALUES (?, ?)", list(meta.items()))
-        con.execute("CHECKPOINT")
+        con.execute(f"SET temp_directory = {_lit(str(spill))}")
+        summary = _write(con, source, relation, step, meta)
         con.close()
         step("write")
         os.replace(tmp, db_path)  # atomic on one filesystem
         Path(str(db_path) + ".wal").unlink(missing_ok=True)
         step("swap")
-    except BaseException:
-        try:
-            con.close()
-        except duckdb.Error:
-            pass
-        for leftover in (tmp, Path(str(tmp) + ".wal")):
-            leftover.unlink(missing_ok=True)
-        raise
+    except (OSError, duckdb.IOException) as exc:
+        raise IngestError(f"Could not write the database at {db_path}: {exc}. Nothing was changed.") from None
     finally:
+        if con is not None:
+            try:
+                con.close()
+            except duckdb.Error:
+                pass
+        for leftover in (tmp, wal, spill):  # after a failure, Ctrl-C or SIGTERM; after a swap only the spill folder
+            remove(leftover)
         if bar is not None:
             bar.close()
     return IngestResult(summary=summary, db_path=db_path, seconds=time.perf_counter() - started)

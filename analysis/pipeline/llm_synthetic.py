@@ -116,8 +116,8 @@ def synthetic_frame(
     """Synthetic answers of each profile to the dataset's prompts (frame with prompt_hash, text).
 
     By default only the pregenerated opening prompts (the template topics' prompts, word for word) in English are
-    answered, one answer per profile and prompt: the paper compared LLMs on English prompts, and English is what
-    the default (English-only) embedding model places reliably; it also keeps the embedding work small.
+    answered, one answer per profile and prompt: the paper compared LLMs on English prompts, and it keeps the
+    embedding work small.
     ``languages=None`` answers in all five languages; ``all_prompts`` also answers follow-ups and the demo's 'own'
     prompts (matched to their topic). Returns model, prompt_hash, text_hash, text."""
     rng = np.random.default_rng(seed)

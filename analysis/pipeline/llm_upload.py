@@ -133,16 +133,29 @@ def _records(file_bytes: bytes, filename: str, max_bytes: int) -> list[list[str]
         ) from None
     if "\x00" in text:
         raise _Refused(f"{filename} holds NUL bytes, so it is not a text CSV. Export it as a UTF-8 CSV.")
-    try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise _Refused(
-            f"{filename} could not be read as CSV ({exc}). Check its quoting, then upload it again."
-        ) from None
-    records = [r for r in records if any(c.strip() for c in r)]  # blank lines
+    records = [r for r in _parse(text, filename) if any(c.strip() for c in r)]  # blank lines
     if not records:
         raise _Refused(empty)
     return records
+
+
+def _parse(text: str, filename: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            limit = csv.field_size_limit()
+            raise _Refused(
+                f"{filename}: a field that ends on line {reader.line_num:,} is longer than {limit:,} characters, the "
+                f"longest a field (a model name, prompt or response) may be. Shorten that answer and upload the file "
+                "again. (If no answer is that long, a quote that is never closed has joined the lines after it "
+                "into one field.)"
+            ) from None
+        raise _Refused(
+            f"{filename} could not be read as CSV ({exc}, line {reader.line_num:,}). Check its quoting, then "
+            "upload it again."
+        ) from None
 
 
 def _header(records: list[list[str]], filename: str) -> tuple[list[str], list[str]]:
@@ -277,10 +290,11 @@ def load_upload(db_path: str | Path, result: UploadResult) -> int:
     """Write a validated upload (synthetic = false) in one transaction through a short-lived read-write connection.
 
     The caller must close any other connection to the file first (DuckDB allows one writer and no readers
-    alongside it). A model already uploaded is replaced. Returns the number of rows written."""
+    alongside it); when another process holds it, store.DatabaseLocked says which and what to do. A model already
+    uploaded is replaced. Returns the number of rows written."""
     if not result.ok:
         raise ValueError("this upload did not pass validation; nothing was loaded: " + " ".join(result.errors))
-    con = duckdb.connect(str(db_path))
+    con = store.connect(db_path, read_only=False)  # DatabaseLocked names what holds the file
     try:
         now = datetime.now(UTC).replace(tzinfo=None)
         models = result.rows["model"].unique().to_list()

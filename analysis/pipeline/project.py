@@ -2,10 +2,13 @@
 
 ``python -m analysis project --db PATH [--model NAME] [--n-neighbors 15] [--min-dist 0.1] [--seed 42] [--refit]``
 
-The reducer is fitted on the embeddings of the candidate responses and prompts, pickled into ``projections``
-together with the model name and its parameters, and its points are written to ``projection_points``. A later call
-with the same model and parameters fits nothing: it places only the texts not yet projected (new data, uploaded LLM
-answers) with the stored reducer's ``transform``. ``--refit`` fits a new projection. Pages only read.
+The reducer is fitted on the embeddings of the candidate responses and prompts (at most ``fit_sample`` of them, a
+seeded random sample: UMAP's fit grows faster than linearly and runs on one core when seeded), pickled into
+``projections`` together with the model name and its parameters, and its points are written to
+``projection_points``. Every other embedded text (the rest of the data, texts embedded later, uploaded LLM answers)
+is placed with the stored reducer's ``transform`` in batches of ``PLACE_BATCH``, each committed as it finishes, so
+an interrupted run resumes where it stopped. A later call with the same model and parameters fits nothing.
+``--refit`` fits a new projection. Pages only read.
 
 umap (and numba) are imported only inside :func:`project_db`.
 """
@@ -26,6 +29,7 @@ import polars as pl
 
 from analysis import schema, store
 from analysis.pipeline.models import model_key
+from analysis.progress import Bar
 
 T_PROJECTIONS = schema.T_PROJECTIONS
 T_PROJECTION_POINTS = schema.T_PROJECTION_POINTS
@@ -33,13 +37,18 @@ METRIC = "cosine"
 POINT_COLUMNS = {"text_hash": pl.String, "x": pl.Float64, "y": pl.Float64}
 
 
-def _params(n_neighbors: int, min_dist: float, seed: int) -> dict:
+DEFAULT_FIT_SAMPLE = 20_000  # texts the reducer is fitted on; the rest are placed (bench/bench_project.py)
+PLACE_BATCH = 20_000  # texts placed per transform call and committed together
+
+
+def _params(n_neighbors: int, min_dist: float, seed: int, fit_sample: int = DEFAULT_FIT_SAMPLE) -> dict:
     return {
         "n_neighbors": int(n_neighbors),
         "min_dist": float(min_dist),
         "seed": int(seed),
         "metric": METRIC,
         "n_components": 2,
+        "fit_sample": int(fit_sample),
     }
 
 
@@ -88,21 +97,21 @@ def _insert_points(con: duckdb.DuckDBPyConnection, pid: int, hashes: list[str], 
         con.unregister("_cae_points")
 
 
-class _Stages:
-    def __init__(self, progress: Any, total: int):
-        self.progress, self.total, self.done = progress, total, 0
-
-    def step(self, label: str) -> None:
-        self.done += 1
-        if callable(self.progress):
-            self.progress(self.done, self.total)
-        elif self.progress:
-            print(f"[{self.done}/{self.total}] {label}", file=sys.stderr)
+def _fit_sample_sql(con: duckdb.DuckDBPyConnection, key: str, params: dict) -> str:
+    """The embedded candidates and prompts the reducer is fitted on: all of them, or a seeded random sample of
+    ``fit_sample`` (ordered by a hash of text and seed, so the same data and seed give the same sample)."""
+    seed = int(params["seed"])
+    return (
+        f"SELECT s.text_hash FROM ({_fit_sources_sql(con)}) s SEMI JOIN {schema.T_EMBEDDINGS} e "
+        f"ON e.text_hash = s.text_hash AND e.model = {store.sql_literal(key)} "
+        f"ORDER BY md5(s.text_hash || '{seed}') LIMIT {int(params['fit_sample'])}"
+    )
 
 
 def _fit(con: duckdb.DuckDBPyConnection, key: str, params: dict, progress: Any) -> tuple[int, int, Any]:
-    """Fit a new UMAP on the candidates and prompts and store it with its points: (projection_id, n_fit, reducer)."""
-    hashes, X = store.vectors_matching(con, key, _fit_sources_sql(con))
+    """Fit a new UMAP on (a sample of) the candidates and prompts and store it with its points:
+    (projection_id, n_fit, reducer)."""
+    hashes, X = store.vectors_matching(con, key, _fit_sample_sql(con, key, params))
     n_neighbors = params["n_neighbors"]
     if len(hashes) < n_neighbors + 2:
         raise LookupError(
@@ -134,26 +143,45 @@ def _fit(con: duckdb.DuckDBPyConnection, key: str, params: dict, progress: Any) 
     return pid, len(hashes), reducer
 
 
-def _place_new(con: duckdb.DuckDBPyConnection, key: str, pid: int, reducer: Any) -> int:
-    """Place every embedded text not in projection ``pid`` yet (LLM answers, data added later) with the fitted
-    reducer's transform; returns how many were placed."""
-    new_hashes, X_new = store.vectors_matching(con, key, store.text_hashes_sql(con), exclude_projection=pid)
-    if not new_hashes:
-        return 0
-    if reducer is None:
-        blob = store.scalar(con, f"SELECT umap_model FROM {T_PROJECTIONS} WHERE projection_id = ?", [pid])
-        import umap  # noqa: F401  (unpickling needs the module)
+def _unplaced(con: duckdb.DuckDBPyConnection, key: str, pid: int) -> list[str]:
+    """Embedded texts (of any source) not in projection ``pid`` yet, in hash order."""
+    rows = con.execute(
+        f"SELECT e.text_hash FROM {schema.T_EMBEDDINGS} e SEMI JOIN ({store.text_hashes_sql(con)}) s "
+        f"ON s.text_hash = e.text_hash WHERE e.model = ? AND e.text_hash NOT IN "
+        f"(SELECT text_hash FROM {T_PROJECTION_POINTS} WHERE projection_id = ?) ORDER BY e.text_hash",
+        [key, pid],
+    ).fetchall()
+    return [r[0] for r in rows]
 
-        reducer = pickle.loads(blob)
-    xy_new = reducer.transform(X_new)
-    with store.transaction(con):
-        _insert_points(con, pid, new_hashes, xy_new, False)
-        con.execute(
-            f"UPDATE {T_PROJECTIONS} SET n_points = "
-            f"(SELECT count(*) FROM {T_PROJECTION_POINTS} WHERE projection_id = ?) WHERE projection_id = ?",
-            [pid, pid],
-        )
-    return len(new_hashes)
+
+def _load_reducer(con: duckdb.DuckDBPyConnection, pid: int) -> Any:
+    blob = store.scalar(con, f"SELECT umap_model FROM {T_PROJECTIONS} WHERE projection_id = ?", [pid])
+    import umap  # noqa: F401  (unpickling needs the module)
+
+    return pickle.loads(blob)
+
+
+def _place_new(con: duckdb.DuckDBPyConnection, key: str, pid: int, reducer: Any, progress: Any = None) -> int:
+    """Place every embedded text not in projection ``pid`` yet with the fitted reducer's transform, PLACE_BATCH at
+    a time (vectors loaded per batch; each batch committed, so a stopped run resumes); returns how many were placed."""
+    todo = _unplaced(con, key, pid)
+    if not todo:
+        return 0
+    reducer = reducer if reducer is not None else _load_reducer(con, pid)
+    reducer.verbose = False  # fitted by the CLI with progress on: its transform would print to stdout (--json)
+    with Bar(progress, len(todo), "placing texts on the map", unit="text") as bar:
+        for start in range(0, len(todo), PLACE_BATCH):
+            batch = todo[start : start + PLACE_BATCH]
+            xy = reducer.transform(store.load_vectors(con, key, batch))
+            with store.transaction(con):
+                _insert_points(con, pid, batch, xy, False)
+                con.execute(
+                    f"UPDATE {T_PROJECTIONS} SET n_points = "
+                    f"(SELECT count(*) FROM {T_PROJECTION_POINTS} WHERE projection_id = ?) WHERE projection_id = ?",
+                    [pid, pid],
+                )
+            bar.update(len(batch))
+    return len(todo)
 
 
 def project_db(
@@ -164,6 +192,7 @@ def project_db(
     seed: int = 42,
     progress: Any = True,
     refit: bool = False,
+    fit_sample: int = DEFAULT_FIT_SAMPLE,
 ) -> dict:
     """Fit (once) and store a 2-D UMAP of the stored embeddings; place texts added since with ``transform``.
 
@@ -174,9 +203,11 @@ def project_db(
         raise ValueError("n_neighbors must be at least 2")
     if not 0.0 <= min_dist <= 1.0:
         raise ValueError("min_dist must lie between 0 and 1")
+    if fit_sample < n_neighbors + 2:
+        raise ValueError(f"fit_sample must be at least n_neighbors + 2 ({n_neighbors + 2})")
     start = time.perf_counter()
     key = model_key(model)
-    params = _params(n_neighbors, min_dist, seed)
+    params = _params(n_neighbors, min_dist, seed, fit_sample)
     con, owned = store.open_db(db_path)
     try:
         if not store.table_exists(con, schema.T_EMBEDDINGS):
@@ -184,18 +215,14 @@ def project_db(
                 f"No embeddings in {db_path}: run `python -m analysis embed --db {db_path} --model {key}` first."
             )
         _ensure_tables(con)
-        stages = _Stages(progress, 3)
         pid = None if refit else _latest(con, key, params)
         fitted, n_fit, reducer = pid is None, 0, None
         if fitted:
-            stages.step("fitting UMAP on the candidates and prompts")
+            if progress is True:
+                print(f"fitting UMAP on up to {fit_sample:,} candidates and prompts…", file=sys.stderr)
             pid, n_fit, reducer = _fit(con, key, params, progress)
-        else:
-            stages.step(f"reusing stored projection {pid}")
-        placed = _place_new(con, key, pid, reducer)
-        stages.step(f"placed {placed} new texts with the fitted reducer")
+        placed = _place_new(con, key, pid, reducer, progress)
         n_points = store.scalar(con, f"SELECT count(*) FROM {T_PROJECTION_POINTS} WHERE projection_id = ?", [pid])
-        stages.step("stored")
         return {
             "projection_id": pid,
             "model": key,

@@ -4,7 +4,9 @@ Everything that runs the steps goes through this list: the CLI (``python -m anal
 demo target calls), the Values map's "Run these steps now" button, and the LLM upload (which places its answers on
 an existing map but never fits a new one). Each step reuses what is stored, so a rerun costs seconds.
 ``readiness`` says how far the pipeline has run for a model and lists, in this order, the commands that would
-complete it; it never computes anything itself.
+complete it; it never computes anything itself. Scores made by another method or an older version of the
+project's labelled statements are stale: they count as missing (``axes score-db`` is listed) until the pipeline
+recomputes them; a page never does.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import duckdb
 import polars as pl
 
 from analysis import schema, store
-from analysis.pipeline import axes, embed, project
+from analysis.pipeline import axes_store, embed, project
 from analysis.pipeline.models import DEFAULT_MODEL, model_key
 
 Say = Callable[[str], Any]
@@ -55,6 +57,7 @@ class Readiness:
     n_llm: int  # rows in llm_responses
     n_llm_scored: int
     commands: tuple[str, ...]
+    stale: tuple[str, ...] = ()  # stored axis versions that are out of date (recomputed by the score step)
 
     @property
     def can_plane(self) -> bool:
@@ -101,7 +104,7 @@ def readiness(con: duckdb.DuckDBPyConnection, model: str | None = None, db_label
             "ON e.text_hash = c.text_hash AND e.model = ?",
             [key],
         )
-    n_scored, n_llm_scored = _scored_counts(con, axes.load_axis_scores(con, key).select("text_hash"))
+    n_scored, n_llm_scored = _scored_counts(con, axes_store.load_axis_scores(con, key).select("text_hash"))
     n_llm = (
         _count(con, f"SELECT count(*) FROM {schema.T_LLM_RESPONSES}")
         if store.table_exists(con, schema.T_LLM_RESPONSES)
@@ -111,14 +114,15 @@ def readiness(con: duckdb.DuckDBPyConnection, model: str | None = None, db_label
     llm_behind = n_llm_scored < n_llm
     missing = {"embed": n_emb < n_cand or llm_behind, "score": n_scored < n_cand or llm_behind, "project": n_proj == 0}
     cmds = tuple(command_line(step, db_label, key) for step in STEPS if missing[step.name])
-    return Readiness(key, n_cand, n_emb, n_scored, n_proj, n_llm, n_llm_scored, cmds)
+    stale = tuple(axes_store.stale_versions(con, key)) if n_scored < n_cand else ()
+    return Readiness(key, n_cand, n_emb, n_scored, n_proj, n_llm, n_llm_scored, cmds, stale)
 
 
 def _run_step(step: Step, db_path: str | Path, model: str | None, embed_progress: Any, cli: bool) -> Any:
     if step.name == "embed":
         return embed.embed_db(db_path, model=model, progress=embed_progress)
     if step.name == "score":
-        return axes.score_db(db_path, model=model, progress=True if cli else None)
+        return axes_store.score_db(db_path, model=model, progress=True if cli else None)
     return project.project_db(db_path, model=model, progress=cli)
 
 

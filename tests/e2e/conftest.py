@@ -98,8 +98,10 @@ def e2e_db(tmp_path_factory) -> Path:
 
 
 @contextlib.contextmanager
-def streamlit_server(db: Path, log_path: Path):
-    """``streamlit run app.py`` on a free port with CAE_DB=db; yields the base URL; stops the server afterwards."""
+def streamlit_server(db: Path, log_path: Path, address: str | None = "127.0.0.1", env: dict | None = None):
+    """``streamlit run app.py`` on a free port with CAE_DB=db; yields the base URL; stops the server afterwards.
+    ``address=None`` leaves the listening address to the repository's .streamlit/config.toml, as `make app` does;
+    ``env`` adds to the server's environment."""
     port = _free_port()
     env = {
         **os.environ,
@@ -107,12 +109,13 @@ def streamlit_server(db: Path, log_path: Path):
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         "STREAMLIT_SERVER_HEADLESS": "true",
         "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+        **(env or {}),
     }
     streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
     cmd = [
         streamlit, "run", str(ROOT / "app.py"),
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
+        "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+        *(["--server.address", address] if address else []),
     ]  # fmt: skip
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -105,7 +105,7 @@ def test_agreement_reads_a_shared_set_in_full_and_loads_nothing(
     page, _ = watched
     with duckdb.connect(str(release_db), read_only=True) as con:
         set_id = con.execute(
-            f"SELECT {agreement_queries.SET_ID} FROM comparisons WHERE conversation_id = ? AND turn = 1",
+            "SELECT set_id FROM comparisons WHERE conversation_id = ? AND turn = 1",
             [release_file.hostile_conversation],
         ).fetchall()[0][0]
     page.goto(f"{release_server_url}/agreement?ag_open={set_id}")

@@ -49,7 +49,7 @@ def test_values_map_colour_switch_selection_and_people(values_server, page, app_
     text = _main_text(page)
     assert "Values map" in text and "Synthetic demo data" in text
     assert "Reported in the paper" in text and "41%" in text
-    assert "Can this model be trusted here?" in text
+    assert "Can these axes be trusted here?" in text
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2
     save_screenshot(page, "values_map")
 

@@ -346,22 +346,35 @@ def test_density_grid_bins_every_point_in_a_symmetric_window():
     assert g2.counts.sum() < 5000
 
 
-def test_validity_notes_and_country_notes_name_weak_languages():
+def test_validity_notes_and_country_notes_name_the_flagged_cells():
+    from analysis.pipeline import axes
+
+    rows = [  # axis, scheme, language, n, correct: accuracy and interval follow (Wilson, checked in test_axes)
+        ("self_expression", "topic", "en", 120, 100),
+        ("secular", "topic", "en", 120, 96),
+        ("self_expression", "topic", "hi", 120, 78),  # 65% [56%-73%]: flagged
+        ("secular", "topic", "hi", 120, 100),
+        ("secular", "language", "pt", 120, 80),  # 67% [58%-74%]: flagged, the other scheme
+        ("self_expression", "topic", "all", 600, 500),
+    ]
     validity = pl.DataFrame(
-        {
-            "axis": ["self_expression", "secular", "self_expression", "secular", "self_expression"],
-            "language": ["en", "en", "hi", "hi", "all"],
-            "accuracy": [0.9, 0.85, 0.55, 0.65, 0.8],
-            "n": [30] * 5,
-        }
+        [axes._cell(a, s, l, np.array([True] * k + [False] * (n - k))) for a, s, l, n, k in rows],
+        schema=axes.VALIDITY_COLUMNS,
+        orient="row",
     )
     notes = validity_notes.validity_notes(validity)
-    assert [lv for lv, _ in notes] == ["error", "warning"]
-    assert "don't read Hindi positions as findings" in notes[0][1]
-    assert "Hindi" in notes[1][1] and "traditional / secular-rational" in notes[1][1]
-    assert validity_notes.weak_summary(validity) == "Weak (below 70%, read as rough): Hindi y 65%."
+    assert [lv for lv, _ in notes] == ["error"]
+    assert "Hindi, survival / self-expression axis: held-out accuracy 65%" in notes[0][1]
+    assert "don't read Hindi positions on this axis as findings" in notes[0][1]
+    assert validity_notes.weak_summary(validity) == (
+        "With the language left out of the fit, these cells reach down to 60%: Portuguese y 67% [58%–74%]."
+    )
     countries = validity_notes.country_notes(validity)
     assert len(countries) == 1 and countries[0].startswith("India:")
+    table = validity_notes.display_table(validity)
+    assert table["finding?"].to_list()[:6] == ["yes", "yes", "no: interval reaches 60%", "yes",
+                                               "no: interval reaches 60%", "yes"]  # fmt: skip
+    assert table.filter(pl.col("held out") == "the research's LLM judge")["accuracy"].to_list() == [0.783, 0.858]
     assert (
         validity_notes.validity_notes(validity.head(0)) == [] and validity_notes.country_notes(validity.head(0)) == []
     )

@@ -258,3 +258,29 @@ def test_agreement_views_and_unit_detail(con, facts):
     assert agreement_queries.unit_prompt(con, "nope") is None
     pooled = agreement_queries.unit_candidates(con, Filters(), ph, "prompt")
     assert pooled["chosen"].sum() == facts.filter(pl.col("prompt_hash") == ph).height
+
+
+def test_the_stored_set_id_is_the_candidate_set_and_older_databases_still_rank(con, demo_db, tmp_path):
+    # the stored column equals the definition: the prompt and its distinct candidate texts, in any order
+    rows = con.execute(f"SELECT set_id, prompt_hash, {', '.join(schema.HASH_COLUMNS)} FROM comparisons").fetchall()
+    ids: dict[tuple, set] = {}
+    for set_id, prompt, *hashes in rows:
+        ids.setdefault((prompt, frozenset(hashes)), set()).add(set_id)
+    assert all(len(v) == 1 for v in ids.values())
+    assert len({next(iter(v)) for v in ids.values()}) == len(ids)
+    # a database built before the column existed: the same ranking from the expression
+    old = tmp_path / "old.duckdb"
+    old.write_bytes(demo_db.read_bytes())
+    with duckdb.connect(str(old)) as c:
+        c.execute("DROP VIEW comparison_facts")
+        c.execute("ALTER TABLE comparisons DROP COLUMN set_id")
+        c.execute(
+            "CREATE VIEW comparison_facts AS SELECT c.*, v.assigned_lang, v.wave, v.is_pregenerated_first_prompt, "
+            "v.in_balanced_subset, v.in_balanced_subset_10, a.country, a.age, a.gender, a.education, a.political, "
+            "a.ethnicity FROM comparisons c JOIN conversations v USING (conversation_id) "
+            "JOIN annotators a ON a.annotator_id = c.annotator_id"
+        )
+    with duckdb.connect(str(old), read_only=True) as c:
+        before = agreement_queries.agreement_views(c, Filters(), threshold=3)["table"]
+    now = agreement_queries.agreement_views(con, Filters(), threshold=3)["table"]
+    assert before.height > 0 and before.sort("unit_id").equals(now.sort("unit_id"))

@@ -94,13 +94,13 @@ def test_missing_and_corrupt_database_say_what_to_run(monkeypatch, tmp_path):
     monkeypatch.setenv("CAE_DB", str(tmp_path / "absent.duckdb"))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
-    assert any("python -m analysis demo" in e.value for e in at.error)
+    assert any("python -m analysis demo" in re.sub(r"\\(.)", r"\1", e.value) for e in at.error)
     bad = tmp_path / "corrupt.duckdb"
     bad.write_bytes(b"this is not a duckdb file" * 100)
     monkeypatch.setenv("CAE_DB", str(bad))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
-    assert any("python -m analysis" in e.value for e in at.error)
+    assert any("python -m analysis" in re.sub(r"\\(.)", r"\1", e.value) for e in at.error)
 
 
 # ---- overview ---------------------------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def test_browse_search_page_and_reader(app, demo_db):
         ).fetchall()[0][0]
     reader = app("pages/browse.py", br_conv=cid)
     text = re.sub(r"\\(.)", r"\1", _text(reader))  # as the reader sees it, Markdown escapes undone
-    assert f"Conversation {cid}" in text
+    assert f"Conversation ` {cid} `" in text  # the id as code: text, never a link
     assert text.count("✔ chosen") == n_turns
     assert "Annotator" in text and "Country" in text
     reader.button(key="br_close").click().run()
@@ -193,8 +193,7 @@ def test_agreement_threshold_sort_and_unit_detail(app, demo_db):
     # Click-through by link: the set's prompt, its candidates with per-country shares.
     with duckdb.connect(str(demo_db), read_only=True) as con:
         set_id = con.sql(
-            f"SELECT {agreement_queries.SET_ID} AS set_id FROM comparisons GROUP BY set_id "
-            "ORDER BY count(DISTINCT annotator_id) DESC, set_id LIMIT 1"
+            "SELECT set_id FROM comparisons GROUP BY set_id ORDER BY count(DISTINCT annotator_id) DESC, set_id LIMIT 1"
         ).fetchall()[0][0]
     detail = app("pages/agreement.py", ag_min="3", ag_open=set_id)
     assert "The prompt" in _text(detail)
@@ -204,14 +203,14 @@ def test_agreement_threshold_sort_and_unit_detail(app, demo_db):
     detail.button(key="ag_close").click().run()
     assert "ag_open" not in dict(detail.query_params)
     missing = app("pages/agreement.py", ag_min="3", ag_open="not-a-set")
-    assert any("No candidate set not-a-set" in re.sub(r"\\(.)", r"\1", e.value) for e in missing.error)
+    assert any("No candidate set ` not-a-set `" in e.value for e in missing.error)
 
 
 # ---- SQL console ------------------------------------------------------------------------------------------------
 def test_sql_console_runs_refuses_and_keeps_the_database(app, demo_db):
     before = _sha(demo_db)
     at = app("pages/sql_console.py")
-    assert at.dataframe and at.dataframe[0].value.shape[0] > 0  # the example runs on open
+    assert not at.dataframe  # nothing runs until a click
     at.text_area(key="sql_q").input("SELECT count(*) AS n FROM comparisons").run()
     at.button(key="sql_run_btn").click().run()
     assert at.dataframe[0].value["n"][0] > 0
@@ -227,10 +226,37 @@ def test_sql_console_runs_refuses_and_keeps_the_database(app, demo_db):
     at.button(key="sql_run_btn").click().run()
     assert at.dataframe[0].value.shape[0] == 100
     assert any("first 100 rows" in w.value for w in at.warning)
-    assert len(at.get("download_button")) >= 2
-    shared = app("pages/sql_console.py", sql_q="SELECT 41 + 1 AS answer")
-    assert shared.dataframe[0].value["answer"][0] == 42
+    assert len(at.get("download_button")) >= 3  # CSV, Parquet, JSON
     assert _sha(demo_db) == before
+
+
+def test_a_shared_sql_link_fills_the_editor_and_runs_only_on_a_click(app):
+    """/sql_console?sql_q=...&sql_timeout=30 ran its query on every open (31 s of server CPU per open)."""
+    shared = app("pages/sql_console.py", sql_q="SELECT 41 + 1 AS answer", sql_timeout="30")
+    assert shared.text_area(key="sql_q").value == "SELECT 41 + 1 AS answer"
+    assert not shared.dataframe and not shared.main.error and not shared.main.warning
+    assert any("runs only when you click" in c.value for c in shared.caption)
+    shared.button(key="sql_run_btn").click().run()
+    assert shared.dataframe[0].value["answer"][0] == 42
+
+
+def test_sql_console_shows_every_type_and_the_errors_as_plain_text(app):
+    """test_all_types() displays (59 columns, extreme values included) and an error quoting the query shows as
+    text: nothing from the query becomes Markdown, a link or an image."""
+    from tests.markdown_check import assert_loads_nothing
+
+    at = app("pages/sql_console.py")
+    at.text_area(key="sql_q").input("SELECT * FROM test_all_types()").run()
+    at.button(key="sql_run_btn").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.dataframe[0].value.shape == (3, 59)
+    assert any("Shown as text" in c.value and "interval" in c.value for c in at.caption)
+    at.text_area(key="sql_q").input('SELECT * FROM "![x](http://127.0.0.1:9/x.png) **bold**"').run()
+    at.button(key="sql_run_btn").click().run()
+    assert at.error, "an unknown table is an error"
+    for element in at.error:
+        html = assert_loads_nothing(element.value)
+        assert "<strong>" not in html and "<a " not in html
 
 
 # ---- no heavy imports -------------------------------------------------------------------------------------------

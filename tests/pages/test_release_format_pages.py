@@ -76,7 +76,7 @@ def test_agreement_ranks_the_shared_sets_and_opens_one_safely(app, release_file,
 
     with duckdb.connect(str(release_db), read_only=True) as con:
         hostile_set = con.execute(
-            f"SELECT {agreement_queries.SET_ID} FROM comparisons WHERE conversation_id = ? AND turn = 1",
+            "SELECT set_id FROM comparisons WHERE conversation_id = ? AND turn = 1",
             [release_file.hostile_conversation],
         ).fetchall()[0][0]
     detail = app("pages/agreement.py", ag_open=hostile_set)

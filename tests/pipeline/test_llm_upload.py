@@ -15,7 +15,7 @@ import pytest
 
 from analysis import text
 from analysis.explore import people, positions
-from analysis.pipeline import axes, llm_synthetic, llm_table, llm_upload
+from analysis.pipeline import axes_store, llm_synthetic, llm_table, llm_upload
 from tests.values_fixtures import scored_demo_db  # noqa: F401  (session fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,6 +192,17 @@ def test_ragged_row_is_reported(db):
     assert not res.ok and any("has 4 fields, the header has 3" in e for e in res.errors)
 
 
+def test_a_response_over_the_field_limit_is_named_too_long_with_the_limit(db):
+    """A response over 131,072 characters was refused with a hint about quoting."""
+    long_answer = "x" * 131_073
+    data = _csv([["m", PROMPTS[0], "short"], ["m", PROMPTS[1], long_answer]])
+    res = _validate(db, data)
+    assert not res.ok
+    assert "longer than 131,072 characters" in res.errors[0], res.errors
+    assert "line 3" in res.errors[0] and "Shorten that answer" in res.errors[0]
+    assert _validate(db, _csv([["m", PROMPTS[1], "x" * 131_072]])).ok  # at the limit: fine
+
+
 def test_extra_columns_and_duplicates_are_warnings_not_errors(db):
     data = _csv(
         [["m", PROMPTS[0], "same", "x"], ["m", PROMPTS[0], "same", "y"]],
@@ -302,9 +313,9 @@ def test_synthetic_profiles_lean_secular_and_self_expression_by_construction():
 
 
 def test_synthetic_llms_land_in_the_secular_self_expression_corner_once_scored(scored_demo_db):
-    """With the real default model and the project's anchors: each synthetic profile's mean answer sits at
+    """With the real default model and the project's axes: each synthetic profile's mean answer sits at
     secular-rational / self-expression, and that quadrant holds far more of their answers than of the offered ones.
-    (Relative checks: the axes' scale moves whenever the anchor statements are edited.)"""
+    (Relative checks: the axes' scale moves whenever the labelled statements are edited.)"""
 
     con = duckdb.connect(str(scored_demo_db), read_only=True)
     try:
@@ -348,7 +359,7 @@ def test_cli_validates_loads_embeds_only_the_new_texts_and_scores(scored_demo_db
     assert out["pipeline"]["embed"]["embedded"] == 2  # everything else came from the cache
     con = duckdb.connect(str(db), read_only=True)
     try:
-        scores = axes.load_axis_scores(con)
+        scores = axes_store.load_axis_scores(con)
         hashes = [r[0] for r in con.execute("SELECT text_hash FROM llm_responses WHERE model = 'cli-model'").fetchall()]
     finally:
         con.close()

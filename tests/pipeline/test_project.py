@@ -58,7 +58,14 @@ def test_projection_is_fitted_once_stored_with_its_parameters_and_reused(db, mon
         db, "SELECT model, params::VARCHAR, n_points, octet_length(umap_model) FROM projections"
     )
     assert model == models.DEFAULT_MODEL and n_points == first["n_points"] and blob_len > 0
-    assert json.loads(params) == {"n_neighbors": 5, "min_dist": 0.1, "seed": 7, "metric": "cosine", "n_components": 2}
+    assert json.loads(params) == {
+        "n_neighbors": 5,
+        "min_dist": 0.1,
+        "seed": 7,
+        "metric": "cosine",
+        "n_components": 2,
+        "fit_sample": project.DEFAULT_FIT_SAMPLE,
+    }
 
     con = duckdb.connect(str(db), read_only=True)
     pts = project.load_projection(con)
@@ -148,3 +155,37 @@ def test_cli_project(db, capsys):
     assert "reused (no refit)" in capsys.readouterr().out
     assert main(["project", "--db", str(db), "--n-neighbors", "1"]) == 2
     assert "n_neighbors" in capsys.readouterr().err
+
+
+def test_the_reducer_is_fitted_on_a_seeded_sample_and_the_rest_placed_in_committed_batches(db, monkeypatch):
+    monkeypatch.setattr(project, "PLACE_BATCH", 5)
+    first = project.project_db(db, **KW, fit_sample=20)
+    total = N_CANDIDATES + N_PROMPTS
+    assert first["fitted"] and first["n_fit"] == 20 and first["placed"] == total - 20 == 16
+    assert read(db, "SELECT fitted, count(*) FROM projection_points GROUP BY 1 ORDER BY 1") == [(False, 16), (True, 20)]
+    fitted = {h for (h,) in read(db, "SELECT text_hash FROM projection_points WHERE fitted")}
+    # the same data and seed draw the same sample
+    again = Path(shutil.copy(db, db.with_name("again.duckdb")))
+    con = duckdb.connect(str(again))
+    con.execute("DELETE FROM projection_points")
+    con.execute("DELETE FROM projections")
+    con.close()
+    project.project_db(again, **KW, fit_sample=20)
+    assert {h for (h,) in read(again, "SELECT text_hash FROM projection_points WHERE fitted")} == fitted
+    # a run stopped after some batches resumes: what is missing is placed, nothing is fitted again
+    con = duckdb.connect(str(db))
+    con.execute("DELETE FROM projection_points WHERE NOT fitted AND text_hash IN "
+                "(SELECT text_hash FROM projection_points WHERE NOT fitted ORDER BY text_hash LIMIT 7)")  # fmt: skip
+    con.close()
+    forbid_fit(monkeypatch)
+    resumed = project.project_db(db, **KW, fit_sample=20)
+    assert not resumed["fitted"] and resumed["placed"] == 7 and resumed["n_points"] == total
+    # a different sample size is a different projection
+    monkeypatch.undo()
+    other = project.project_db(db, **KW, fit_sample=25)
+    assert other["fitted"] and other["projection_id"] != first["projection_id"] and other["n_fit"] == 25
+
+
+def test_a_sample_too_small_for_the_neighbours_is_refused(db):
+    with pytest.raises(ValueError, match="fit_sample"):
+        project.project_db(db, **KW, fit_sample=3)

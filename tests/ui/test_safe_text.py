@@ -97,3 +97,51 @@ def test_plain_text_reads_exactly_as_written(raw):
 
 def test_none_is_empty():
     assert safe_text.plain(None) == "" and safe_text.markdown(None) == ""
+
+
+LITERALS = ATTACKS + [
+    "http://127.0.0.1:9/bare",
+    "www.example.com/x",
+    ":red[x] :material/home: $x$",
+    "a `tick` and ``two``",
+    "`edge`",
+    " spaced ",
+    "line one\nline two",
+    "",
+    None,
+    42,
+]
+
+
+@pytest.mark.parametrize("value", LITERALS)
+def test_literal_shows_the_value_exactly_as_code_and_links_nothing(value):
+    from tests.markdown_check import bare_urls
+
+    out = safe_text.literal(value)
+    rendered = assert_loads_nothing(out)
+    assert "<a " not in rendered and bare_urls(out) == []
+    expected = "" if value is None else re.sub(r"[\r\n]+", " ", str(value))
+    if expected.strip():
+        code = re.fullmatch(r"<p><code>(.*)</code></p>\n", rendered, re.S)
+        assert code, rendered
+        assert html.unescape(code.group(1)) == expected
+
+
+def test_plain_text_still_autolinks_which_is_why_fields_use_literal():
+    from tests.markdown_check import bare_urls
+
+    assert bare_urls(safe_text.plain("see http://127.0.0.1:9/x")) == ["http://127.0.0.1:9/x"]
+    assert bare_urls(safe_text.literal("see http://127.0.0.1:9/x")) == []
+
+
+def test_quoting_escapes_the_sentence_and_shows_each_name_as_code():
+    from tests.markdown_check import bare_urls
+
+    names = ["![g](http://127.0.0.1:9/g.png)", "![g](http://127.0.0.1:9/g.png) 2", "http://127.0.0.1:9/x **b**"]
+    sentence = f"Nearest {names[1]} (0.8 away), then {names[0]} and {names[2]}; **not bold** either."
+    out = safe_text.quoting(sentence, names)
+    rendered = assert_loads_nothing(out)
+    assert "<strong>" not in rendered and "<a " not in rendered and bare_urls(out) == []
+    codes = [html.unescape(c) for c in re.findall(r"<code>(.*?)</code>", rendered)]
+    assert codes == [names[1], names[0], names[2]]
+    assert safe_text.quoting("plain words", []) == safe_text.plain("plain words")
