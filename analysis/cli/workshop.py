@@ -90,10 +90,17 @@ def _route_address() -> list[str]:
 
 def system_addresses() -> list[str]:
     """This machine's IPv4 addresses as the system reports them (no packet leaves the machine)."""
-    found = _hostname_i() + _host_addresses()
+    found = [a for a in _hostname_i() + _host_addresses() if _is_ipv4(a)]  # hostname -I lists IPv6 ones too
     if pick_address(found) is None:
         found += _route_address()
     return list(dict.fromkeys(found))
+
+
+def _is_ipv4(text: str) -> bool:
+    try:
+        return ipaddress.ip_address(text.strip()).version == 4
+    except ValueError:
+        return False
 
 
 def lan_address() -> str | None:
