@@ -80,7 +80,7 @@ def _spread_ring(centre: tuple[float, float], radius: float, colour: str, name: 
 
 def spread_figure(step: PeopleStep, show_llm_answers: bool = True) -> go.Figure:
     """People (each at the mean of what they chose, coloured by country), each LLM at the mean of its answers (and,
-    faint, every answer), each side's mean distance to its centre drawn as a dashed circle, the quadrant holding most
+    faint, every answer), the spreads of people's chosen answers and of the LLM answers (mean distance to their centre) drawn as dashed circles, the quadrant holding most
     LLM answers shaded."""
     fig = go.Figure()
     s = step.spread
@@ -103,13 +103,9 @@ def spread_figure(step: PeopleStep, show_llm_answers: bool = True) -> go.Figure:
                        text=step.llm_models["llm"], hovertemplate="%{text}: (%{x:.2f}, %{y:.2f})<extra></extra>")
         )  # fmt: skip
     if s is not None:
-        for trace in _spread_ring(
-            s.people_centre, s.people.value, "#555555", "people's spread (mean distance to their centre)"
-        ):
+        for trace in _spread_ring(s.people_centre, s.people.value, "#555555", "spread of people's chosen answers"):
             fig.add_trace(trace)
-        for trace in _spread_ring(
-            s.llm_centre, s.llm.value, LLM_COLOUR, "LLMs' spread (mean distance to their centre)"
-        ):
+        for trace in _spread_ring(s.llm_centre, s.llm.value, LLM_COLOUR, "spread of LLM answers"):
             fig.add_trace(trace)
     plane.square_axes(fig, limit)
     plane.pole_names(fig, limit)

@@ -173,10 +173,11 @@ def people(info: Mapping[str, Any], filters: Filters, show_llm: bool = True) -> 
         figure = TourFigure(
             "people and LLMs spread",
             spread_figure(data, show_llm),
-            f"Coloured dots: people, each at the mean of the responses they chose ({data.spread.n_people:,} with at "
-            f"least {people_tour.MIN_CHOICES} scored choices; at most {people_tour.MAX_DRAWN:,} drawn). Diamonds: each "
-            "LLM at the mean of its answers; faint crosses: the answers. Dashed circles: each side's mean distance "
-            f"from its centre (+). Positions from the value-axis scores of {DEFAULT_MODEL}.",
+            f"Coloured dots: people, each at the mean of the responses they chose (those with at least "
+            f"{people_tour.MIN_CHOICES} scored choices; at most {people_tour.MAX_DRAWN:,} drawn). Diamonds: each LLM "
+            "at the mean of its answers; faint crosses: the answers. Dashed circles: the measured spreads, the mean "
+            "distance of people's chosen answers (grey) and of the LLM answers (red) from their centre (+). Positions "
+            f"from the value-axis scores of {DEFAULT_MODEL}; statistics as on the Values map (analysis.explore.findings).",
         )
         part = TourPart(None, people_tour.people_sentence(data.spread), (figure,))
     return TourStep("people", 1, TITLES["people"], FINDINGS["people"], (part,), _notes(info, False))
