@@ -58,6 +58,8 @@ def test_a_full_tour_makes_no_request_beyond_the_app(proxied_server, probe, page
         paths["pages/values_map.py"],
         paths["pages/sampling_lab.py"],
         paths["pages/reward_recovery.py"],
+        paths["pages/preferences.py"],
+        f"{paths['pages/tour.py']}?tour_step=poles",
     ]
     assert len({p.split("?")[0] for p in tour}) == len(registry.PAGES), "the tour visits every page"
     for step in tour:
