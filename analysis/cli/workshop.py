@@ -111,14 +111,17 @@ def join_url(address: str, port: int, page: str = LANDING) -> str:
     return f"http://{address}:{int(port)}/{page}"
 
 
-def streamlit_command(port: int, python: str = sys.executable, app: Path = APP) -> list[str]:
+def streamlit_command(
+    port: int, address: str = "localhost", python: str = sys.executable, app: Path = APP
+) -> list[str]:
     """``streamlit run app.py`` for a room: every interface, no browser on the laptop, no usage statistics, no file
-    watcher, the viewer's toolbar (students see no developer menu)."""
+    watcher, the viewer's toolbar (students see no developer menu), and the join address as the server's address (the
+    terminal shows it; set by hand, Streamlit never looks up an external IP)."""
     return [
         python, "-m", "streamlit", "run", str(app),
         "--server.address", "0.0.0.0", "--server.port", str(int(port)), "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", "--server.runOnSave", "false",
-        "--client.toolbarMode", "viewer",
+        "--browser.serverAddress", address, "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none", "--server.runOnSave", "false", "--client.toolbarMode", "viewer",
     ]  # fmt: skip
 
 
@@ -188,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
     address = args.address or lan_address()
     url = join_url(address or "localhost", args.port)
     _say_join(url, address is not None)
-    command = streamlit_command(args.port)
+    command = streamlit_command(args.port, address or "localhost")
     if args.dry_run:
         print(shlex.join(command))
         return 0

@@ -48,13 +48,14 @@ def test_the_addresses_found_belong_to_this_machine():
 
 def test_join_url_and_the_command_make_workshop_runs():
     assert cli.join_url("192.168.1.20", 8501) == "http://192.168.1.20:8501/tour"
-    cmd = cli.streamlit_command(8600, python="/venv/bin/python")
+    cmd = cli.streamlit_command(8600, "10.0.0.5", python="/venv/bin/python")
     assert cmd[:5] == ["/venv/bin/python", "-m", "streamlit", "run", str(ROOT / "app.py")]
     options = dict(zip(cmd[5::2], cmd[6::2]))
     assert options == {
         "--server.address": "0.0.0.0",  # every interface: the room reaches the laptop
         "--server.port": "8600",
         "--server.headless": "true",
+        "--browser.serverAddress": "10.0.0.5",  # the terminal shows the join address; no external-IP lookup
         "--browser.gatherUsageStats": "false",  # no internet
         "--server.fileWatcherType": "none",
         "--server.runOnSave": "false",
@@ -97,6 +98,7 @@ def test_cli_dry_run_prints_the_address_and_the_command(demo_db):
     assert "SYNTHETIC demo data" in done.stdout and "Not prepared yet" in done.stdout  # never embedded
     assert "python -m analysis embed --db" in done.stdout
     assert "-m streamlit run" in done.stdout and "--server.address 0.0.0.0 --server.port 8765" in done.stdout
+    assert "--browser.serverAddress 10.1.2.3" in done.stdout
 
 
 def test_cli_refuses_a_missing_database_and_says_what_to_run(tmp_path):
