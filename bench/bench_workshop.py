@@ -11,8 +11,8 @@ started at the same moment. Each session:
 A step's time runs from the action to the page settling (no script running, nothing stale). An error is a Python
 exception on the page or a step that does not settle within ``--step-timeout``.
 
-Baseline, measured in the same run on the same server: one session alone, before the room (its steps warm the shared
-caches the way the facilitator's own rehearsal does). The report: errors (target 0), p50/p95 step time of the room
+Baseline, measured in the same run on the same server: one session alone, before the room, after a first lone session
+that warms the shared caches (as the facilitator's own rehearsal does). The report: errors (target 0), p50/p95 step time of the room
 beside the lone session's and their ratio, the server's peak memory (RSS of its process tree, sampled every 0.2 s),
 the machine's load average before and at its highest during the room, and the wall time.
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -170,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wait_healthy(base, proc)
         sampler.start()
+        asyncio.run(room(base, 1, args.timeout, args.step_timeout))  # warm-up: fills the shared caches
         alone, alone_wall = asyncio.run(room(base, 1, args.timeout, args.step_timeout))
         load_before = os.getloadavg()[0]
         sampler.load = load_before
@@ -178,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         sampler.stop.set()
         proc.terminate()
         proc.wait(timeout=20)
+        shutil.rmtree(work, ignore_errors=True)
     report(db, n, summary(alone), alone_wall, summary(rows), wall, sampler, load_before, rows)
     return 0 if summary(rows)["errors"] == 0 else 1
 
