@@ -50,7 +50,7 @@ CHROMIUM = os.environ.get("CAE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
 GB = 1024**3
 PAGE_TIMEOUT_S = 300  # one page (the first includes the demo build)
-PIPELINE_TIMEOUT_S = 900  # the Values map's "Run these steps now"
+PIPELINE_TIMEOUT_S = 1800  # the Values map's "Run these steps now" (--pipeline-timeout)
 START_TIMEOUT_S = 180
 
 
@@ -208,7 +208,7 @@ def visit(page, url: str, name: str, timeout_s: float = PAGE_TIMEOUT_S) -> dict:
     return {"page": name, "seconds": round(time.monotonic() - t0, 1), "ok": not problems, "problems": problems}
 
 
-def run_pipeline_button(page, base: str) -> dict:
+def run_pipeline_button(page, timeout_s: float = PIPELINE_TIMEOUT_S) -> dict:
     """The Values map's "Run these steps now", then the map (a Plotly chart) on the page."""
     t0 = time.monotonic()
     row = {"page": "values_map: Run these steps now", "ok": False, "problems": []}
@@ -219,7 +219,7 @@ def run_pipeline_button(page, base: str) -> dict:
         else:
             button.first.click()
             page.wait_for_timeout(1000)
-            _settled(page, PIPELINE_TIMEOUT_S)
+            _settled(page, timeout_s)
             row["problems"] = _problems(page)
             if page.get_by_role("button", name="Run these steps now", exact=False).count():
                 row["problems"].append("the steps did not finish: the button is still there")
@@ -232,7 +232,7 @@ def run_pipeline_button(page, base: str) -> dict:
     return row
 
 
-def visit_every_page(base: str, report: Report, started: float) -> None:
+def visit_every_page(base: str, report: Report, started: float, pipeline_timeout_s: float) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -245,14 +245,14 @@ def visit_every_page(base: str, report: Report, started: float) -> None:
                     report.first_page_s = round(time.monotonic() - started, 1)
                 report.pages.append(row)
                 if spec.path == "pages/values_map.py" and row["ok"]:
-                    report.pages.append(run_pipeline_button(page, base))
+                    report.pages.append(run_pipeline_button(page, pipeline_timeout_s))
             report.pages.append(visit(page, f"{base}/values_map", "values_map (after the steps)"))
         finally:
             browser.close()
 
 
 # ------------------------------------------------------------------------------------------- main
-def serve_and_visit(repo: Path, venv: Path, report: Report, log: Path) -> None:
+def serve_and_visit(repo: Path, venv: Path, report: Report, log: Path, pipeline_timeout_s: float) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     preexec = _rlimit(report.cap_bytes) if report.cap == "rlimit" else None
@@ -265,7 +265,7 @@ def serve_and_visit(repo: Path, venv: Path, report: Report, log: Path) -> None:
     try:
         wait_healthy(base, proc)
         report.server_start_s = round(time.monotonic() - t0, 1)
-        visit_every_page(base, report, t0)
+        visit_every_page(base, report, t0, pipeline_timeout_s)
     except RuntimeError as exc:
         report.errors.append(str(exc))
     finally:
@@ -302,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", type=Path, help="where the tree and the venv go (default: a temporary directory)")
     p.add_argument("--venv", type=Path, help="reuse this venv (made by an earlier run) instead of installing")
     p.add_argument("--json", type=Path, help="also write the report here")
+    p.add_argument("--pipeline-timeout", type=float, default=PIPELINE_TIMEOUT_S, help="seconds for Run these steps now")
     args = p.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="cae_deploy_"))
     report = Report(cap=args.cap, cap_bytes=int(args.cap_gb * GB))
@@ -311,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Installing requirements.txt into a fresh venv at {venv} (minutes)…", flush=True)
         report.install_s = make_venv(venv, repo / "requirements.txt")
     print(f"Serving {repo} with {report.cap} at {args.cap_gb} GB; visiting {len(registry.PAGES)} pages…", flush=True)
-    serve_and_visit(repo, venv, report, work / "streamlit.log")
+    serve_and_visit(repo, venv, report, work / "streamlit.log", args.pipeline_timeout)
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps({**report.__dict__, "ok": report.ok}, indent=2))
