@@ -246,7 +246,13 @@ def visit_every_page(base: str, report: Report, started: float, pipeline_timeout
                 report.pages.append(row)
                 if spec.path == "pages/values_map.py" and row["ok"]:
                     report.pages.append(run_pipeline_button(page, pipeline_timeout_s))
-            report.pages.append(visit(page, f"{base}/values_map", "values_map (after the steps)"))
+            after = visit(page, f"{base}/values_map", "values_map (after the steps)")
+            if page.get_by_role("button", name="Run these steps now", exact=False).count():
+                after["problems"].append("not prepared: the button is still there")
+            elif page.locator(".js-plotly-plot").count() == 0:
+                after["problems"].append("no map")
+            after["ok"] = not after["problems"]
+            report.pages.append(after)
         finally:
             browser.close()
 
