@@ -93,6 +93,7 @@ async def _step(page, name: str, action, timeout_s: float, out: list[dict]) -> b
 
 async def session(browser, base: str, country: str, timeout_s: float) -> list[dict]:
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(timeout_s * 1000)  # goto and click too, not only the wait for the page to settle
     page = await context.new_page()
     steps: list[dict] = []
 
@@ -100,11 +101,17 @@ async def session(browser, base: str, country: str, timeout_s: float) -> list[di
         await page.get_by_role("button", name="Next →").click()
 
     try:
-        if await _step(page, "open the Tour", lambda: page.goto(f"{base}/tour"), timeout_s, steps):
+        if await _step(page, "open the Tour", lambda: page.goto(f"{base}/tour", wait_until="commit"), timeout_s, steps):
             for i in range(2, 5):
                 if not await _step(page, f"next: step {i}", press_next, timeout_s, steps):
                     break
-        await _step(page, "filter: one country", lambda: page.goto(f"{base}/tour?country={country}"), timeout_s, steps)
+        await _step(
+            page,
+            "filter: one country",
+            lambda: page.goto(f"{base}/tour?country={country}", wait_until="commit"),
+            timeout_s,
+            steps,
+        )
         await _step(page, "next under the filter", press_next, timeout_s, steps)
     finally:
         await context.close()
