@@ -7,7 +7,9 @@ PY := $(VENV)/bin/python
 DEMO_DB ?= data/demo.duckdb
 PORT ?= 8501
 
-.PHONY: app setup setup-dev browser demo test test-fast lint bench mutate clean
+WORKSHOP_DB ?= $(DEMO_DB)
+
+.PHONY: app setup setup-dev browser demo workshop deploy-check test test-fast lint bench mutate clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +40,18 @@ demo: setup
 
 app: demo
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+# Facilitator mode: serve the explorer to the room on the local network, with the address and its QR code shown in
+# the app. The database is the facilitator's choice: make workshop WORKSHOP_DB=data/community_alignment.duckdb
+# (the demo, prepared, by default). No internet is needed.
+workshop: setup
+	@if [ "$(WORKSHOP_DB)" = "$(DEMO_DB)" ]; then $(MAKE) --no-print-directory demo; fi
+	$(PY) -m analysis workshop --db $(WORKSHOP_DB) --port $(PORT)
+
+# Streamlit Community Cloud's path, checked here: a fresh venv from requirements.txt alone, `streamlit run app.py`
+# under a 2.7 GB memory cap, every page visited in headless Chromium (bench/deploy_check.py; minutes).
+deploy-check: setup-dev
+	$(PY) bench/deploy_check.py
 
 test: setup-dev lint
 	$(PY) -m pytest -q

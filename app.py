@@ -17,7 +17,8 @@ FAVICON = str(Path(__file__).resolve().parent / "assets" / "favicon.png")
 st.set_page_config(page_title="Community Alignment Explorer", page_icon=FAVICON, layout="wide")
 page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, default=i == 0) for i, p in enumerate(PAGES)])
 
-from ui import sidebar  # noqa: E402  (after set_page_config)
+from ui import sidebar, workshop  # noqa: E402  (after set_page_config)
 
 sidebar.render()
+workshop.join_panel(container=st.sidebar)  # facilitator mode only: the address to join and its QR code
 page.run()

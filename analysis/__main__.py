@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sample": ("analysis.cli.sample", "Evaluate a candidate-sampling strategy on the value plane"),
     "simulate": ("analysis.cli.simulate", "Simulate heterogeneous annotators and reward-model recovery"),
     "prefs": ("analysis.cli.prefs", "Fit preference models on the data's choices: pooled, per group, held-out people"),
+    "workshop": ("analysis.cli.workshop", "Serve the explorer to a room on the local network (address and QR code)"),
 }
 
 

@@ -23,6 +23,7 @@ class PageSpec:
 # The first entry is the landing page; the order is the menu's.
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "Overview", ":material/dashboard:", "ov_"),
+    PageSpec("pages/tour.py", "Tour", ":material/tour:", "tour_"),
     PageSpec("pages/browse.py", "Browse conversations", ":material/forum:", "br_"),
     PageSpec("pages/agreement.py", "Prompt agreement", ":material/how_to_vote:", "ag_"),
     PageSpec("pages/values_map.py", "Values map", ":material/scatter_plot:", "vm_"),

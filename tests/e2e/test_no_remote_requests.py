@@ -32,7 +32,7 @@ def proxied_server(release_db, probe, tmp_path_factory):
 def _hostile_set(release_db, release_file) -> str:
     with duckdb.connect(str(release_db), read_only=True) as con:
         return con.execute(
-            f"SELECT {agreement_queries.SET_ID} FROM comparisons WHERE conversation_id = ? AND turn = 1",
+            f"SELECT {agreement_queries.set_id_sql(con)} FROM comparisons WHERE conversation_id = ? AND turn = 1",
             [release_file.hostile_conversation],
         ).fetchall()[0][0]
 
@@ -58,6 +58,8 @@ def test_a_full_tour_makes_no_request_beyond_the_app(proxied_server, probe, page
         paths["pages/values_map.py"],
         paths["pages/sampling_lab.py"],
         paths["pages/reward_recovery.py"],
+        paths["pages/preferences.py"],
+        f"{paths['pages/tour.py']}?tour_step=poles",
     ]
     assert len({p.split("?")[0] for p in tour}) == len(registry.PAGES), "the tour visits every page"
     for step in tour:
