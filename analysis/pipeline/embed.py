@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -22,11 +21,11 @@ from typing import Any
 import duckdb
 import numpy as np
 import polars as pl
-from tqdm.auto import tqdm
 
 from analysis import schema, store
 from analysis.pipeline import encoders, shards
 from analysis.pipeline.models import as_model, model_key
+from analysis.progress import Bar
 
 # Written at least this often during a run (seconds), and always when the run stops.
 COMMIT_EVERY_S = 2.0
@@ -51,29 +50,6 @@ def _iter_embedded_batches(
         yield idx, encoder.encode([texts[i] for i in idx])
 
 
-class _Bar:
-    """progress=True: a tqdm bar; a callable: progress(done, total); None/False: nothing."""
-
-    def __init__(self, progress: Any, total: int, desc: str):
-        self.callback = progress if callable(progress) else None
-        self.bar = None
-        self.total = total
-        self.done = 0
-        if progress is True:
-            self.bar = tqdm(total=total, desc=desc, unit="text", file=sys.stderr)
-
-    def update(self, n: int) -> None:
-        self.done += n
-        if self.bar is not None:
-            self.bar.update(n)
-        if self.callback is not None:
-            self.callback(self.done, self.total)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def embed_texts(
     texts: Sequence[str],
     model: Any = None,
@@ -85,7 +61,7 @@ def embed_texts(
     texts = [("" if t is None else str(t)) for t in texts]
     encoder = as_model(model, device)
     out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-    bar = _Bar(progress, len(texts), "embedding")
+    bar = Bar(progress, len(texts), "embedding", unit="text")
     try:
         for idx, vecs in _iter_embedded_batches(encoder, texts, batch_size):
             out[idx] = vecs
@@ -165,7 +141,7 @@ def embed_db(
             pending_idx: list[np.ndarray] = []
             pending_vec: list[np.ndarray] = []
             last_commit = time.perf_counter()
-            bar = _Bar(progress, len(texts), f"embedding ({key})")
+            bar = Bar(progress, len(texts), f"embedding ({key})", unit="text")
 
             def flush() -> None:
                 nonlocal last_commit
