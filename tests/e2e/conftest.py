@@ -192,9 +192,17 @@ def page(_browser):
         context.close()
 
 
-def wait_for_app(page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
-    """Wait until Streamlit has finished running: the app is mounted, no running indicator, no stale elements."""
+def wait_for_app(page, timeout_ms: int = APP_TIMEOUT_MS, text: str | None = None) -> None:
+    """Wait until Streamlit has finished running: the app is mounted, no running indicator, no stale elements; with
+    ``text``, also until the main area shows it (after a click the rerun may not have started when the first check
+    runs, on a loaded machine)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    if text is not None:
+        page.wait_for_function(
+            """(t) => (document.querySelector('[data-testid="stMainBlockContainer"]')?.innerText || '').includes(t)""",
+            arg=text,
+            timeout=timeout_ms,
+        )
     page.wait_for_function(
         """() => {
             const app = document.querySelector('[data-testid="stApp"]');

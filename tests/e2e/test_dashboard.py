@@ -73,7 +73,7 @@ def test_overview_filter_then_browse_a_conversation(server_url, page, app_ready,
 
     # Open a conversation by selecting its row.
     _click_first_row(page, page.locator('[data-testid="stDataFrame"]').first)
-    app_ready(page)
+    app_ready(page, text="Turn 1")
     assert "br_conv" in _params(page)
     text = _main_text(page)
     assert "Conversation" in text and "Turn 1" in text and "chosen" in text
@@ -137,7 +137,7 @@ def test_sql_console_runs_refuses_and_downloads(server_url, page, app_ready, sav
     editor = page.locator('[data-testid="stTextArea"] textarea').first
     editor.fill("SELECT country, count(*) AS n FROM comparison_facts GROUP BY country ORDER BY country")
     page.get_by_role("button", name="Run query").click()
-    app_ready(page)
+    app_ready(page, text="5 rows")
     assert "5 rows" in _main_text(page)
     with page.expect_download() as info:
         page.get_by_role("button", name="⬇ CSV").first.click()

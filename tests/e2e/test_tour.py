@@ -45,6 +45,7 @@ def test_walk_the_tour_and_take_the_handout_home(workshop_url, page, app_ready, 
             assert "no value-axis scores" in text and "Values map" in text
         else:
             assert main.get_by_test_id("stAlertContentSuccess").count() >= 1, step
+            page.locator(".js-plotly-plot").first.wait_for(state="attached", timeout=120_000)  # drawn after the run
             assert page.locator(".js-plotly-plot").count() >= 1, step
         if i + 1 < len(tour_ui.STEPS):
             page.get_by_role("button", name="Next →").click()
