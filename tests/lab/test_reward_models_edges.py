@@ -265,3 +265,70 @@ def test_the_polished_mixture_is_a_stationary_point_of_the_penalised_marginal_li
     grad = np.array([(objective(x0 + h * e) - objective(x0 - h * e)) / (2 * h) for e in np.eye(len(x0))])
     assert fit.converged
     assert np.abs(grad).max() < 1e-6 * len(chosen), grad
+
+
+def test_the_m_step_halves_a_newton_step_that_overshoots():
+    """One type, one feature: the M-step's Newton step s = g/h and its objective written out here. From a start
+    where the full step overshoots (f rises by half the decrement g.s: found by bisection on the start), Armijo
+    rejects the full step and takes half of it: the type moves by exactly s/2."""
+    from scipy.optimize import brentq
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(300, 3, 1))
+    u_true = 1.0 * x[..., 0] + rng.gumbel(size=(300, 3))
+    chosen = u_true.argmax(1)
+    prob = reward_models._MixtureProblem(x, chosen, np.zeros(300, int), 1)
+    R = reward_models.RIDGE
+
+    def f(th):
+        u = x[..., 0] * th
+        return float(-(u[np.arange(300), chosen] - logsumexp(u, axis=1)).sum() + 0.5 * R * th**2)
+
+    def newton(th):
+        u = x[..., 0] * th
+        p = np.exp(u - logsumexp(u, axis=1, keepdims=True))
+        mean = (p * x[..., 0]).sum(1)
+        g = (mean - x[np.arange(300), chosen, 0]).sum() + R * th
+        h = ((p * x[..., 0] ** 2).sum(1) - mean**2).sum() + R
+        return g / h, g * g / h
+
+    def rise(th):  # (f after the full step - f before) / decrement
+        s, dec = newton(th)
+        return (f(th - s) - f(th)) / dec
+
+    start = brentq(lambda th: rise(th) - 0.5, 1.5, 50.0)
+    s, dec = newton(start)
+    assert f(start - 0.5 * s) <= f(start) - 1e-4 * 0.5 * dec  # half the step is a sufficient decrease
+    theta = np.array([[start]])
+    new, lp = reward_models._newton_step(prob, theta, prob.log_probs(theta), np.ones((1, 1)))
+    assert new[0, 0] == pytest.approx(start - 0.5 * s, rel=0, abs=1e-9)
+
+
+def test_newton_stops_once_every_decrement_is_below_twice_the_tolerance():
+    """One feature, Newton written out here (full steps from 0: each is a sufficient decrease near the optimum).
+    With tol = 0.6 x the third step's decrement, that decrement is below 2 tol (stop) but above tol: exactly 3
+    steps are taken before it, the rewards are this Newton's third iterate, and the fit is converged."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(300, 3, 1))
+    chosen = (1.0 * x[..., 0] + rng.gumbel(size=(300, 3))).argmax(1)
+    prec = 1e-3
+
+    def newton(th):
+        u = x[..., 0] * th
+        p = np.exp(u - logsumexp(u, axis=1, keepdims=True))
+        mean = (p * x[..., 0]).sum(1)
+        g = (mean - x[np.arange(300), chosen, 0]).sum() + prec * th
+        h = ((p * x[..., 0] ** 2).sum(1) - mean**2).sum() + prec
+        return g / h, g * g / h
+
+    iterates, decrements, th = [0.0], [], 0.0
+    for _ in range(4):
+        s, dec = newton(th)
+        decrements.append(dec)
+        th -= s
+        iterates.append(th)
+    tol = 0.6 * decrements[3]
+    assert decrements[2] > 2 * tol  # the step before is still taken
+    fit = reward_models.fit_mnl(x, chosen, prior_prec=prec, tol=tol)
+    assert fit.converged and fit.iterations == 3
+    assert fit.theta[0, 0] == pytest.approx(iterates[3], rel=0, abs=1e-12)
