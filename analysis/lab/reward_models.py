@@ -391,7 +391,7 @@ def _polish(prob: _MixtureProblem, theta: np.ndarray, resp: np.ndarray, ll: floa
     x0 = np.concatenate([theta.ravel(), np.log(np.maximum(resp.mean(0), 1e-12))])
     opts = {"maxiter": 500, "gtol": 1e-6 * prob.n, "ftol": 1e-12}
     res = scipy.optimize.minimize(nll, x0, jac=True, method="L-BFGS-B", options=opts)
-    if -res.fun - 0.5 * RIDGE * np.sum(res.x[: K * d] ** 2) < ll:
+    if -res.fun + 0.5 * RIDGE * np.sum(res.x[: K * d] ** 2) < ll:  # the marginal log-likelihood (res.fun is penalised)
         return None
     theta = res.x[: K * d].reshape(K, d)
     alpha = res.x[K * d :]

@@ -449,3 +449,64 @@ def test_cli_validity_with_a_labels_file_and_score_db(db, labels, tmp_path, caps
     out = capsys.readouterr().out
     assert f"scored {N_CANDIDATES + N_PROMPTS} texts" in out and "research's LLM judge: 85.8%" in out
     assert "topics held out" in out and "language held out" in out
+
+
+def _tiny_rows(flipped_de: int) -> tuple[pl.DataFrame, np.ndarray]:
+    """Hand-built labelled rows on the self-expression axis only: 16 English and 16 French statements, 8 per pole,
+    4 topics, one item each (no translations). Feature 0 is +3 on the positive pole and -3 on the negative one,
+    except for ``flipped_de`` French rows (alternating poles) whose vector points at the other pole, so every
+    classifier fitted on the clean majority places exactly those rows on the wrong side."""
+    neg, pos = axes.AXIS_POLES[schema.AXIS_X]
+    rows, vecs = [], []
+    rng = np.random.default_rng(0)
+    for lang in ("en", "fr"):
+        for i in range(16):
+            pole = pos if i % 2 else neg
+            sign = 1.0 if pole == pos else -1.0
+            if lang == "fr" and i < flipped_de:
+                sign = -sign
+            rows.append({"language": lang, "pole": pole, "topic": f"t{i % 4}", "item": f"{lang}{i}"})
+            vecs.append([3.0 * sign, rng.normal(scale=0.1)])
+    return pl.DataFrame(rows), np.asarray(vecs)
+
+
+@pytest.mark.parametrize("scheme", axes.SCHEMES)
+def test_held_out_accuracy_per_language_counts_that_language_only(scheme):
+    """Every statement is scored once per scheme; English's are all right and exactly two French ones are wrong
+    (by construction), so English reads 16 of 16, French 14 of 16 and all 30 of 32: a language's figure is counted
+    over its own statements, not the others'."""
+    rows, X = _tiny_rows(flipped_de=2)
+    table = axes.held_out_validity(rows, X).filter(pl.col("scheme") == scheme)
+    assert set(table["axis"]) == {schema.AXIS_X}  # no secular statements: no row for that axis
+    got = {r["language"]: (r["n"], r["correct"], r["accuracy"]) for r in table.iter_rows(named=True)}
+    assert got == {"en": (16, 16, 1.0), "fr": (16, 14, 14 / 16), axes.ALL: (32, 30, 30 / 32)}
+    assert table["language"].to_list() == ["en", "fr", axes.ALL]  # schema.LANGUAGES order, then all
+    lo, hi = axes.wilson(14, 16)
+    fr = table.filter(pl.col("language") == "fr")
+    assert fr["ci_low"].item() == pytest.approx(lo) and fr["ci_high"].item() == pytest.approx(hi)
+    assert fr["flagged"].item() is (lo <= axes.FLAG_AT)
+
+
+def test_seeding_loads_a_bundled_models_shipped_vectors_once_and_nothing_for_other_models(monkeypatch):
+    """_seed fills the per-process cache from the shipped .npz (read here with numpy) for a bundled model, only on
+    its first call, and leaves the cache empty for a model that ships no vectors."""
+    monkeypatch.setattr(axes, "_VECTORS", {})
+    monkeypatch.setattr(axes, "_SEEDED", set())
+    key = models.model_key(None)
+    assert key in models.BUNDLED
+    with np.load(axes.shipped_paths(key)[1]) as data:
+        texts, vectors = data["texts"].tolist(), data["vectors"]
+    axes._seed(key)
+    assert len(axes._VECTORS) == len(set(texts)) > 0
+    assert np.array_equal(axes._VECTORS[(key, texts[0])], vectors[0])
+    axes._VECTORS[(key, texts[0])] = np.zeros(1)  # a second call must not reload (and overwrite) the cache
+    axes._seed(key)
+    assert axes._VECTORS[(key, texts[0])].shape == (1,)
+    axes._seed("not-a-bundled-model")
+    assert all(k == key for k, _ in axes._VECTORS)
+
+
+def test_a_fit_cannot_be_changed_in_place(default_fit):
+    """Fits are cached per process and shared by every page: they are frozen."""
+    with pytest.raises(AttributeError):
+        default_fit.validity = pl.DataFrame()
