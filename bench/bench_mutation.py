@@ -59,7 +59,12 @@ MODULES: dict[str, list[str]] = {
         "tests/explore/test_positions.py",
         "tests/explore/test_positions_data.py",
     ],
-    "analysis/pipeline/ingest.py": ["tests/pipeline/test_ingest_hub.py", "tests/pipeline/test_ingest.py"],
+    "analysis/pipeline/ingest.py": [
+        "tests/pipeline/test_ingest_options.py",
+        "tests/pipeline/test_ingest_hub.py",
+        "tests/pipeline/test_ingest_refusals.py::test_a_csv_dialect_failure_names_the_likely_cause_and_what_to_do",
+        "tests/pipeline/test_ingest.py",
+    ],
     "analysis/lab/diversity.py": [
         "tests/lab/test_diversity_edges.py",
         "tests/lab/test_diversity.py",
