@@ -52,16 +52,33 @@ def load_scores(
     return scores if scores is not None else axes_store.load_axis_scores(con, model)
 
 
-def filtered_comparisons(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
-    """Comparisons under the filters with the chooser's country and language."""
+def filtered_comparisons(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters | None = None,
+    placed: pl.DataFrame | None = None,
+    need: str = "chosen",
+) -> pl.DataFrame:
+    """Comparisons under the filters with the chooser's country and language. With ``placed`` (a frame with
+    text_hash: the texts that have a position), only the comparisons whose chosen text (``need="chosen"``) or any
+    offered text (``need="any"``) is among them: the rest would be dropped by every caller, and while the
+    background job is part-way through the release they are nearly all of its 233,000."""
     where, params = (filters or Filters()).where("f")
     hashes = ", ".join(f"f.{c}" for c in schema.HASH_COLUMNS)
+    if placed is not None:
+        inside = "(SELECT text_hash FROM _cae_placed_texts)"
+        cols = ["chosen_hash"] if need == "chosen" else list(schema.HASH_COLUMNS)
+        where += " AND (" + " OR ".join(f"f.{c} IN {inside}" for c in cols) + ")"
+        con.register("_cae_placed_texts", placed.select("text_hash"))
     sql = f"""
         SELECT f.comparison_id, f.annotator_id, f.country, f.assigned_lang AS language, f.prompt_hash,
                {hashes}, f.chosen, f.chosen_hash
         FROM {schema.V_FACTS} f WHERE {where}
     """
-    return store.query_pl(con, sql, params)
+    try:
+        return store.query_pl(con, sql, params)
+    finally:
+        if placed is not None:
+            con.unregister("_cae_placed_texts")
 
 
 def revealed_positions(
@@ -71,8 +88,8 @@ def revealed_positions(
     scores: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Revealed position per annotator under the filters (axis scores from ``scores`` or the stored ones)."""
-    comps = filtered_comparisons(con, filters)
-    return revealed_from_comparisons(comps, load_scores(con, model, scores))
+    sc = load_scores(con, model, scores)
+    return revealed_from_comparisons(filtered_comparisons(con, filters, sc, "chosen"), sc)
 
 
 def _positions(
@@ -95,7 +112,8 @@ def offered_points(
     text_hash, prompt_hash, chosen (bool), country, language, x, y. Positions come from ``coords``
     (text_hash, x, y; e.g. the UMAP projection) when given, else from the axis scores (x = self_expression,
     y = secular). Candidates without a position are dropped."""
-    comps = filtered_comparisons(con, filters)
+    sc = _positions(con, model, scores, coords)
+    comps = filtered_comparisons(con, filters, sc, "any")
     long = comps.unpivot(
         index=["comparison_id", "annotator_id", "country", "language", "prompt_hash", "chosen_hash"],
         on=list(schema.HASH_COLUMNS),
@@ -108,7 +126,6 @@ def offered_points(
         ["comparison_id", "text_hash"], keep="first", maintain_order=True
     )
     long = long.drop("chosen_hash")
-    sc = _positions(con, model, scores, coords)
     return long.join(sc, on="text_hash", how="inner").sort(["comparison_id", "letter"])
 
 
@@ -224,7 +241,7 @@ def people_data(
     the LLM-quadrant share and the dispersion table."""
     sc = load_scores(con, model, scores)
     offered = offered_points(con, filters, model, sc)
-    comps = filtered_comparisons(con, filters)
+    comps = filtered_comparisons(con, filters, sc, "chosen")
     revealed = revealed_from_comparisons(comps, sc).filter(pl.col("n") >= min_comparisons)
     origin = (float(offered["x"].mean()), float(offered["y"].mean())) if offered.height else (0.0, 0.0)
     people = human_plot_positions(revealed, frame, origin)
