@@ -87,7 +87,8 @@ def read_list(key: str, default: Sequence[str] = (), choices: Iterable[str] | No
     return [v for v in dict.fromkeys(values) if allowed is None or v in allowed]
 
 
-def _text(value: Any) -> str:
+def url_text(value: Any) -> str:
+    """A value as the URL writes it (booleans as 1/0, floats in their shortest form)."""
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float):
@@ -103,11 +104,11 @@ def write(key: str, value: Any, default: Any = None) -> None:
             del st.query_params[key]
         return
     if isinstance(value, (list, tuple)):
-        texts = [_text(v) for v in value]
+        texts = [url_text(v) for v in value]
         if st.query_params.get_all(key) != texts:
             st.query_params[key] = texts
         return
-    text = _text(value)
+    text = url_text(value)
     if _raw(key) != text or len(st.query_params.get_all(key)) != 1:
         st.query_params[key] = text
 

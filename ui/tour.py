@@ -31,6 +31,7 @@ from charts import reward as reward_charts
 from charts import sampling as sampling_charts
 from charts.tour import TourFigure, TourPart, TourStep, spread_figure
 from ui import db, registry
+from ui.state import url_text
 
 PAGE = registry.page("pages/tour.py")
 STEPS: tuple[str, ...] = ("people", "sampling", "poles", "rewards")
@@ -79,14 +80,6 @@ class DeepLink:
     params: dict[str, str | list[str]]
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return format(value, "g")
-    return str(value)
-
-
 def step_params(step: str, state: Mapping[str, Any], filters: Filters) -> dict[str, str]:
     """The URL parameters that open exactly this step: the filters, the step, its own state (defaults left out)."""
     out = dict(filters.to_query_params())
@@ -95,7 +88,7 @@ def step_params(step: str, state: Mapping[str, Any], filters: Filters) -> dict[s
     for key, default in DEFAULTS[step].items():
         value = state.get(key, default)
         if value != default:
-            out[key] = _text(value)
+            out[key] = url_text(value)
     return out
 
 
@@ -117,16 +110,16 @@ def deeper_links(step: str, state: Mapping[str, Any], filters: Filters) -> list[
     if step in ("sampling", "poles"):
         strategies = list(lab_tour.SAMPLING_STRATEGIES)
         if step == "sampling":
-            params = {"sl_k": _text(s["tour_sa_k"]), "sl_temp": _text(float(s["tour_sa_temp"]))}
+            params = {"sl_k": url_text(s["tour_sa_k"]), "sl_temp": url_text(float(s["tour_sa_temp"]))}
         else:
-            params = {"sl_k": _text(s["tour_po_k"]), "sl_nc": _text(float(s["tour_po_nc"]))}
+            params = {"sl_k": url_text(s["tour_po_k"]), "sl_nc": url_text(float(s["tour_po_nc"]))}
         return [
             DeepLink("pages/sampling_lab.py", "Look deeper: the Sampling lab", {"sl_strategies": strategies} | params)
         ]
     simulator = {
         "rr_strategies": list(lab_tour.RECOVERY_STRATEGIES), "rr_models": list(lab_tour.RECOVERY_MODELS),
-        "rr_per": _text(s["tour_rw_per"]), "rr_annotators": _text(lab_tour.RECOVERY_ANNOTATORS),
-        "rr_seeds": _text(len(lab_tour.RECOVERY_SEEDS)),
+        "rr_per": url_text(s["tour_rw_per"]), "rr_annotators": url_text(lab_tour.RECOVERY_ANNOTATORS),
+        "rr_seeds": url_text(len(lab_tour.RECOVERY_SEEDS)),
     }  # fmt: skip
     return [
         DeepLink("pages/reward_recovery.py", "Look deeper: Reward recovery (the simulator)", simulator),

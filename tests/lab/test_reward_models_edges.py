@@ -8,15 +8,7 @@ import pytest
 from scipy.special import logsumexp
 
 from analysis.lab import population, reward_models
-
-
-def _ideal_point_data(ideal, beta, n, k, seed, box=1.25):
-    rng = np.random.default_rng(seed)
-    cands = rng.uniform(-box, box, size=(n, k, 2))
-    chosen = population.sample_choices(
-        cands, np.broadcast_to(ideal, (n, 2)), population.ChoiceModel("ideal", beta), rng
-    )
-    return cands, chosen
+from tests.lab.test_reward_models import _ideal_point_data
 
 
 def test_rewards_by_hand_for_one_and_for_several_thetas():
