@@ -75,10 +75,15 @@ def agreement_units(con: duckdb.DuckDBPyConnection, filters: Filters, threshold:
         con,
         f"""
         WITH u AS ({body}),
+        lang AS (  -- the unit's most frequent language; a tie goes to the first in alphabetical order (mode() is
+                   -- arbitrary on ties, so two runs could disagree)
+            SELECT unit_id, first(assigned_lang ORDER BY n DESC, assigned_lang) AS language
+            FROM (SELECT unit_id, assigned_lang, count(*) AS n FROM u GROUP BY ALL) GROUP BY unit_id
+        ),
         keep AS (
             SELECT unit_id, any_value(prompt_hash) AS prompt_hash, count(DISTINCT annotator_id) AS n_annotators,
-                   mode(assigned_lang) AS language
-            FROM u GROUP BY unit_id HAVING count(DISTINCT annotator_id) >= ?
+                   any_value(lang.language) AS language
+            FROM u JOIN lang USING (unit_id) GROUP BY unit_id HAVING count(DISTINCT annotator_id) >= ?
         ),
         shown AS (
             SELECT unit_id, count(DISTINCT h) AS n_candidates

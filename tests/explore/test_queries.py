@@ -7,6 +7,7 @@ import math
 import duckdb
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from analysis import schema, text
 from analysis.explore import agreement_queries, browse, overview
@@ -283,4 +284,6 @@ def test_the_stored_set_id_is_the_candidate_set_and_older_databases_still_rank(c
     with duckdb.connect(str(old), read_only=True) as c:
         before = agreement_queries.agreement_views(c, Filters(), threshold=3)["table"]
     now = agreement_queries.agreement_views(con, Filters(), threshold=3)["table"]
-    assert before.height > 0 and before.sort("unit_id").equals(now.sort("unit_id"))
+    assert before.height > 0
+    # equal up to the last bits of the floats: a parallel group-by may sum in another order (this flaked once)
+    assert_frame_equal(before.sort("unit_id"), now.sort("unit_id"), check_exact=False, rel_tol=1e-9, abs_tol=1e-12)
