@@ -225,6 +225,24 @@ def text_sources_sql(con: duckdb.DuckDBPyConnection, llm: bool = True) -> str:
     return f"SELECT text_hash, any_value(text) AS text FROM ({union}) WHERE text_hash IS NOT NULL GROUP BY text_hash"
 
 
+def texts_for(con: duckdb.DuckDBPyConnection, hashes: Sequence[str]) -> list[str]:
+    """The texts of ``hashes``, in their order ('' for a hash no table holds), each table filtered to the hashes
+    before anything is grouped (the texts are most of the file)."""
+    con.register(
+        "_cae_text_chunk", pl.DataFrame({"text_hash": [str(h) for h in hashes]}, schema={"text_hash": pl.String})
+    )
+    try:
+        parts = " UNION ALL ".join(
+            f"SELECT * FROM ({part}) t SEMI JOIN _cae_text_chunk c ON c.text_hash = t.text_hash"
+            for part in text_tables_sql(con, ", text")
+        )
+        found = query_pl(con, f"SELECT text_hash, any_value(text) AS text FROM ({parts}) GROUP BY text_hash")
+    finally:
+        con.unregister("_cae_text_chunk")
+    by_hash = dict(zip(found["text_hash"].to_list(), found["text"].to_list(), strict=True))
+    return [by_hash.get(h) or "" for h in hashes]
+
+
 def text_hashes_sql(con: duckdb.DuckDBPyConnection, llm: bool = True) -> str:
     """SQL for the distinct ``text_hash`` of the same texts as :func:`text_sources_sql`, without reading the texts."""
     union = " UNION ALL ".join(_text_tables(con, llm, ""))

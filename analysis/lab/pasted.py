@@ -43,7 +43,7 @@ def score_candidates(texts: list[str], threshold: float | None = None, model: st
             f"The embedding model could not be loaded or run ({type(exc).__name__}: {exc}). "
             "Check that the model files are installed (see README: python -m analysis embed), then try again."
         ) from exc
-    pos = axis_model.score(emb).astype(float)
+    pos = axis_model.score(emb, texts).astype(float)
     return {
         "texts": texts,
         "positions": pos,

@@ -1,22 +1,25 @@
-"""The Inglehart-Welzel value axes: a regularised linear classifier per axis on sentence embeddings, fitted on the
-project's labelled statements (``analysis.pipeline.labels``), and its accuracy on statements it was not fitted on.
+"""The Inglehart-Welzel value axes: per axis, two regularised linear classifiers (one on sentence embeddings, one
+on the text's character n-grams, ``analysis.pipeline.lexical``) fitted on the project's labelled statements
+(``analysis.pipeline.labels``) and mixed, and their accuracy on statements they were not fitted on.
 
 - x = ``self_expression``: > 0 leans self-expression, < 0 survival;
 - y = ``secular``: > 0 leans secular-rational, < 0 traditional.
 
-Method (docs/axes.md has the comparison that chose it): per axis, L2-regularised logistic regression (C = 1,
-scikit-learn's default; not tuned on the validity folds) on the L2-normalised embeddings of that axis's labelled
-statements. A text's coordinate is its decision value divided by half the gap between the mean decision values
-of the two poles' statements, so 0 is the decision boundary (probability 0.5) and typical pole statements sit near
--1 and +1; ``probability`` is the classifier's P(positive pole).
+Method (docs/axes.md has the comparison that chose it): per axis, L2-regularised logistic regression (C = 1) on the
+L2-normalised embeddings of that axis's labelled statements, and one (C = 3) on their TF-IDF character 2-5-grams;
+P = (1 - MIX) P_embeddings + MIX P_ngrams. A text's coordinate is logit(P) divided by half the gap between the mean
+values of the two poles' statements, so 0 is the boundary (P = 0.5) and typical pole statements sit near -1 and
++1; ``probability`` is P. Scoring needs each text's vector AND its text.
 
 Held-out accuracy (never on a statement the axis was fitted on), per axis and language with n and a 95% Wilson
-interval, in two schemes:
+interval, in three schemes:
 
 - ``topic``: leave one topic out: fit on every other topic (all languages), score the held-out topic's statements;
 - ``language``: fit on the other four languages and score the fifth; the statements are also split into five
   folds by ``item`` (a statement and its translations share an item), and a fold's items are left out of the fit
-  that scores them, so a translation of a scored text is never fitted on.
+  that scores them, so a translation of a scored text is never fitted on;
+- ``source``: when the statements come from several separately written sets (their ``source``), fit on the other
+  sets and score each one: an estimate for text written by other people, in another manner.
 
 A cell whose interval reaches down to 0.6 is flagged: not to be read as a finding. The research's LLM judge placed
 text correctly 85.8% (traditional / secular-rational) and 78.3% (survival / self-expression) of the time.
@@ -46,6 +49,7 @@ from sklearn.model_selection import GroupKFold
 
 from analysis import schema
 from analysis.pipeline import labels as label_sets
+from analysis.pipeline import lexical
 from analysis.pipeline.embed import embed_texts
 from analysis.pipeline.models import BUNDLED, model_key
 
@@ -58,14 +62,20 @@ AXIS_LABELS: dict[str, str] = {AXIS_X: "survival / self-expression", AXIS_Y: "tr
 # The research's LLM judge, measured against people (arXiv 2507.09650): shown beside our held-out accuracy.
 REFERENCE_ACCURACY: dict[str, float] = {AXIS_Y: 0.858, AXIS_X: 0.783}
 
-METHOD = "logistic-regression"
-METHOD_VERSION = "logreg-l2-c1-v1"  # change when the method or its parameters change: every stored fit goes stale
+METHOD = "logistic-regression+char-ngrams"
+METHOD_VERSION = "logreg-l2-c1+chargram-c3-mix0.35-v2"  # change with the method or its parameters: stored fits go stale
 C = 1.0
+MIX = 0.35  # weight of the n-gram reader's probability in the mix (the embeddings' gets 1 - MIX)
 MAX_ITER = 2000
 LANGUAGE_FOLDS = 5
 FLAG_AT = 0.6  # a cell whose 95% interval reaches down to this is flagged
-SCHEMES: tuple[str, ...] = ("topic", "language")
-SCHEME_LABELS = {"topic": "topics held out", "language": "language held out", "independent": "independent set"}
+SCHEMES: tuple[str, ...] = ("topic", "language", "source")
+SCHEME_LABELS = {
+    "topic": "topics held out",
+    "language": "language held out",
+    "source": "other set held out",
+    "independent": "independent set",
+}
 ALL = "all"
 
 AXES_DIR = Path(__file__).resolve().parent.parent / "content" / "axes"
@@ -99,9 +109,24 @@ def default_axes_version() -> str:
 # --------------------------------------------------------------------------------------------------
 
 
+def _sigmoid(d: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-d))
+
+
+def mix_decision(d_emb: np.ndarray, d_lex: np.ndarray | None, mix: float = MIX) -> np.ndarray:
+    """The mixed decision value: the logit of (1 - mix) P(embeddings) + mix P(n-grams); d_emb alone without a
+    reader."""
+    if d_lex is None or not mix:
+        return d_emb
+    p = np.clip((1.0 - mix) * _sigmoid(d_emb) + mix * _sigmoid(d_lex), 1e-12, 1 - 1e-12)
+    return np.log(p) - np.log1p(-p)
+
+
 @dataclass(frozen=True)
 class AxisModel:
-    """Two fitted axes: coordinate = (emb @ weights.T + bias) / scale, columns (self_expression, secular)."""
+    """Two fitted axes, columns (self_expression, secular): per axis, an embedding classifier (emb @ weights.T +
+    bias) mixed with an n-gram reader of the text (``analysis.pipeline.lexical``); coordinate = the mixed decision
+    value / scale. Without readers (``mix`` 0) the embeddings alone decide."""
 
     model: str
     axes_version: str
@@ -110,12 +135,19 @@ class AxisModel:
     bias: np.ndarray  # (2,)
     scale: np.ndarray  # (2,)
     params: dict = field(default_factory=dict)
+    readers: tuple[lexical.AxisReader, ...] | None = None
+    mix: float = 0.0
 
     @property
     def axes(self) -> tuple[str, str]:
         return AXIS_ORDER
 
-    def decision(self, emb: np.ndarray) -> np.ndarray:
+    @property
+    def reads_texts(self) -> bool:
+        """Whether scoring needs the texts as well as their embeddings."""
+        return bool(self.readers) and self.mix > 0
+
+    def _check(self, emb: np.ndarray) -> np.ndarray:
         emb = np.asarray(emb, dtype=np.float64)
         if emb.ndim != 2:
             raise ValueError("embeddings must be a 2-D array (n, d)")
@@ -124,17 +156,30 @@ class AxisModel:
                 f"embeddings have {emb.shape[1]} dimensions but the axes were fitted with {self.weights.shape[1]} "
                 f"({self.model}): embed with the same model"
             )
+        return emb
+
+    def decision(self, emb: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        emb = self._check(emb)
         if emb.shape[0] == 0:
             return np.zeros((0, 2))
-        return emb @ self.weights.T + self.bias
+        d = emb @ self.weights.T + self.bias
+        if not self.reads_texts:
+            return d
+        if texts is None:
+            raise ValueError("these axes also read the texts' words (the n-gram reader): pass the texts too")
+        texts = [str(t) for t in texts]
+        if len(texts) != emb.shape[0]:
+            raise ValueError(f"{len(texts)} texts for {emb.shape[0]} embeddings: pass one text per embedding")
+        lex = np.column_stack([reader.decision(texts) for reader in self.readers or ()])
+        return mix_decision(d, lex, self.mix)
 
-    def score(self, emb: np.ndarray) -> np.ndarray:
-        """(n, 2) signed coordinates."""
-        return self.decision(emb) / self.scale
+    def score(self, emb: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """(n, 2) signed coordinates of texts from their embeddings (and the texts, when the axes read them)."""
+        return self.decision(emb, texts) / self.scale
 
-    def probability(self, emb: np.ndarray) -> np.ndarray:
+    def probability(self, emb: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         """(n, 2) probabilities of the positive pole (self-expression, secular-rational)."""
-        return 1.0 / (1.0 + np.exp(-self.decision(emb)))
+        return _sigmoid(self.decision(emb, texts))
 
     def to_json(self) -> dict:
         return {
@@ -146,10 +191,13 @@ class AxisModel:
             "bias": self.bias.tolist(),
             "scale": self.scale.tolist(),
             "params": self.params,
+            "mix": self.mix,
+            "readers": [r.to_json() for r in self.readers] if self.readers else None,
         }
 
     @classmethod
     def from_json(cls, data: dict) -> AxisModel:
+        readers = data.get("readers")
         return cls(
             data["model"],
             data["axes_version"],
@@ -158,12 +206,15 @@ class AxisModel:
             np.asarray(data["bias"], dtype=np.float64),
             np.asarray(data["scale"], dtype=np.float64),
             dict(data.get("params") or {}),
+            tuple(lexical.AxisReader.from_json(r) for r in readers) if readers else None,
+            float(data.get("mix") or 0.0),
         )
 
 
-def score_embeddings(axis_model: AxisModel, emb: np.ndarray) -> np.ndarray:
-    """(n, 2) coordinates, columns (self_expression, secular), for embeddings from the axis model's model."""
-    return axis_model.score(emb)
+def score_embeddings(axis_model: AxisModel, emb: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+    """(n, 2) coordinates, columns (self_expression, secular), for embeddings from the axis model's model (and
+    their texts)."""
+    return axis_model.score(emb, texts)
 
 
 def _axis_data(rows: pl.DataFrame, axis: str) -> tuple[np.ndarray, np.ndarray]:
@@ -180,32 +231,52 @@ def _classifier(X: np.ndarray, y: np.ndarray) -> LogisticRegression:
     return LogisticRegression(C=C, max_iter=MAX_ITER).fit(X, y)
 
 
-def _fit_axis(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Weights, bias and scale of one axis (scale: half the gap between the poles' mean decision values)."""
-    clf = _classifier(X, y)
-    w, b = clf.coef_[0].astype(np.float64), float(clf.intercept_[0])
-    d = X @ w + b
+def _fit_pair(
+    X: np.ndarray, counts: lexical.Counts, rows: np.ndarray, y: np.ndarray
+) -> tuple[LogisticRegression, lexical.AxisReader]:
+    """One axis's two classifiers fitted on the same statements (``rows``): embeddings and n-grams."""
+    return _classifier(X[rows], y), lexical.fit_counts(counts, rows, y)
+
+
+def _pair_decision(
+    pair: tuple[LogisticRegression, lexical.AxisReader], X: np.ndarray, counts: lexical.Counts, rows: np.ndarray
+) -> np.ndarray:
+    clf, reader = pair
+    return mix_decision(clf.decision_function(X[rows]), reader.decision_rows(counts, rows), MIX)
+
+
+def _fit_axis(
+    X: np.ndarray, counts: lexical.Counts, rows: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, float, lexical.AxisReader, float]:
+    """Weights, bias, n-gram reader and scale of one axis (scale: half the gap between the poles' mean mixed
+    decision values)."""
+    pair = _fit_pair(X, counts, rows, y)
+    w, b = pair[0].coef_[0].astype(np.float64), float(pair[0].intercept_[0])
+    d = _pair_decision(pair, X, counts, rows)
     scale = (d[y > 0].mean() - d[y < 0].mean()) / 2.0
     if not np.isfinite(scale) or scale <= 1e-9:
         raise label_sets.LabelError("the classifier does not separate the two poles' statements at all")
-    return w, b, float(scale)
+    return w, b, pair[1], float(scale)
 
 
 def fit_from(rows: pl.DataFrame, vectors: np.ndarray, key: str, labels_version: str) -> AxisModel:
-    """Fit both axes on the labelled rows and their vectors (row order)."""
+    """Fit both axes on the labelled rows, their vectors (row order) and their texts."""
     X = np.asarray(vectors, dtype=np.float64)
-    weights, bias, scale = [], [], []
+    counts = lexical.Counts.of(rows["text"].to_list())
+    weights, bias, readers, scale = [], [], [], []
     for axis in AXIS_ORDER:
         idx, y = _axis_data(rows, axis)
-        w, b, s = _fit_axis(X[idx], y)
+        w, b, reader, s = _fit_axis(X, counts, idx, y)
         weights.append(w)
         bias.append(b)
+        readers.append(reader)
         scale.append(s)
     counts = {p: int(n) for p, n in rows.group_by("pole").len().iter_rows()}
-    params = {"method": METHOD, "method_version": METHOD_VERSION, "C": C, "n_labels": counts}
+    params = {"method": METHOD, "method_version": METHOD_VERSION, "C": C, "mix": MIX, "ngrams": lexical.PARAMS,
+              "n_labels": counts}  # fmt: skip
     return AxisModel(
         key, axes_version(labels_version), labels_version, np.vstack(weights), np.asarray(bias), np.asarray(scale),
-        params,
+        params, tuple(readers), MIX,
     )  # fmt: skip
 
 
@@ -228,16 +299,22 @@ def wilson(correct: int, n: int, z: float = 1.959964) -> tuple[float, float]:
 def held_out_splits(rows: pl.DataFrame, axis: str, scheme: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(fit rows, scored rows), as indices into ``rows``, of every fit that the held-out accuracy makes for one
     axis under one scheme. A scored row is never a fit row, nor a translation (same item) of one, nor (scheme
-    'topic') on the same topic, nor (scheme 'language') in the same language."""
+    'topic') on the same topic, nor (scheme 'language') in the same language, nor (scheme 'source') from the same
+    set; 'source' yields nothing for statements from a single set."""
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {SCHEMES}")
     idx, _ = _axis_data(rows, axis)
     topics = rows["topic"].to_numpy()[idx]
     langs = rows["language"].to_numpy()[idx]
     items = rows["item"].to_numpy()[idx]
-    if scheme == "topic":
-        for topic in sorted(set(topics)):
-            test = topics == topic
+    if scheme in ("topic", "source"):
+        if scheme == "source" and "source" not in rows.columns:
+            return
+        groups = topics if scheme == "topic" else rows["source"].to_numpy()[idx]
+        if len(set(groups)) < 2 and scheme == "source":
+            return
+        for group in sorted(set(groups)):
+            test = groups == group
             yield idx[~test & ~np.isin(items, items[test])], idx[test]
         return
     if len(set(langs)) < 2:
@@ -252,7 +329,9 @@ def held_out_splits(rows: pl.DataFrame, axis: str, scheme: str) -> Iterator[tupl
                 yield idx[~in_fold & (langs != lang)], idx[test]
 
 
-def _correct(rows: pl.DataFrame, X: np.ndarray, axis: str, scheme: str) -> tuple[np.ndarray, np.ndarray]:
+def _correct(
+    rows: pl.DataFrame, X: np.ndarray, counts: lexical.Counts, axis: str, scheme: str
+) -> tuple[np.ndarray, np.ndarray]:
     """(row indices scored, whether each was placed on its own pole's side)."""
     neg, pos = AXIS_POLES[axis]
     y_all = np.where(rows["pole"].to_numpy() == pos, 1, -1)
@@ -260,9 +339,9 @@ def _correct(rows: pl.DataFrame, X: np.ndarray, axis: str, scheme: str) -> tuple
     for fit_idx, test_idx in held_out_splits(rows, axis, scheme):
         if len(np.unique(y_all[fit_idx])) < 2:
             continue  # nothing left on one pole: these rows get no held-out estimate
-        clf = _classifier(X[fit_idx], y_all[fit_idx])
+        pair = _fit_pair(X, counts, fit_idx, y_all[fit_idx])
         scored.append(test_idx)
-        ok.append(np.sign(clf.decision_function(X[test_idx])) == y_all[test_idx])
+        ok.append(np.sign(_pair_decision(pair, X, counts, test_idx)) == y_all[test_idx])
     if not scored:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
     return np.concatenate(scored), np.concatenate(ok)
@@ -282,11 +361,12 @@ def _cell(axis: str, scheme: str, language: str, ok: np.ndarray) -> tuple:
 def held_out_validity(rows: pl.DataFrame, vectors: np.ndarray) -> pl.DataFrame:
     """Held-out accuracy per axis, scheme and language (plus 'all'): VALIDITY_COLUMNS."""
     X = np.asarray(vectors, dtype=np.float64)
+    counts = lexical.Counts.of(rows["text"].to_list())
     langs_all = rows["language"].to_numpy()
     out = []
     for axis in AXIS_ORDER:
         for scheme in SCHEMES:
-            scored, ok = _correct(rows, X, axis, scheme)
+            scored, ok = _correct(rows, X, counts, axis, scheme)
             if not len(scored):
                 continue
             langs = langs_all[scored]
@@ -300,7 +380,8 @@ def external_accuracy(model: Any = None, labels: Any = None, progress: Any = Non
     per axis and language with intervals: VALIDITY_COLUMNS with scheme 'independent'."""
     axis_model = fit_axes(labels, model)
     rows = label_sets.load_external()
-    xy = axis_model.score(label_vectors(rows["text"].to_list(), model, progress))
+    texts = rows["text"].to_list()
+    xy = axis_model.score(label_vectors(texts, model, progress), texts)
     langs = rows["language"].to_numpy()
     out = []
     for col, axis in enumerate(AXIS_ORDER):
@@ -444,7 +525,7 @@ def write_shipped(labels: Any = None, model: Any = None, progress: Any = None) -
     AXES_DIR.mkdir(parents=True, exist_ok=True)
     now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     payload = {**axis_model.to_json(), "created_at": now, "validity": table.rows()}
-    fit_path.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    fit_path.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     np.savez_compressed(vec_path, texts=np.asarray(texts + extra, dtype=str), vectors=all_vectors.astype(np.float32))
     _FITS[(key, version)] = Fitted(axis_model, table, rows)
     return fit_path, vec_path
@@ -458,9 +539,9 @@ def score_texts(
     texts = [str(t) for t in texts]
     axis_model = fit_axes(labels, model)
     emb = embed_texts(texts, model=model, progress=progress) if texts else np.zeros((0, axis_model.weights.shape[1]))
-    xy = axis_model.score(emb)
+    xy = axis_model.score(emb, texts)
     out = {"text": texts, AXIS_X: xy[:, 0], AXIS_Y: xy[:, 1]}
     if probability:
-        p = axis_model.probability(emb)
+        p = axis_model.probability(emb, texts)
         out |= {f"p_{AXIS_X}": p[:, 0], f"p_{AXIS_Y}": p[:, 1]}
     return pl.DataFrame(out, schema={k: (pl.String if k == "text" else pl.Float64) for k in out})

@@ -96,7 +96,8 @@ def _score_stored(con: duckdb.DuckDBPyConnection, axis_model: axes.AxisModel, ha
     parts = []
     for start in range(0, len(hashes), chunk):
         part = hashes[start : start + chunk]
-        xy = axis_model.score(store.load_vectors(con, axis_model.model, part))
+        texts = store.texts_for(con, part) if axis_model.reads_texts else None
+        xy = axis_model.score(store.load_vectors(con, axis_model.model, part), texts)
         parts.append(pl.DataFrame({"text_hash": part, axes.AXIS_X: xy[:, 0], axes.AXIS_Y: xy[:, 1]}))
     return pl.concat(parts) if parts else pl.DataFrame(schema=axes.SCORE_COLUMNS)
 

@@ -34,7 +34,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import polars as pl
 
 from analysis import schema, store
 from analysis.pipeline import axes, sample, shards, truncation
@@ -183,21 +182,6 @@ def _todo(con: duckdb.DuckDBPyConnection, db_path: Path, key: str) -> tuple[list
     return [h for h in order if h not in done], len(order)
 
 
-def _texts(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> list[str]:
-    """The texts of ``hashes``, in their order."""
-    con.register("_cae_job_chunk", pl.DataFrame({"text_hash": hashes}))
-    try:  # each table filtered to the chunk before anything is grouped (the texts are most of the file)
-        parts = " UNION ALL ".join(
-            f"SELECT * FROM ({part}) t SEMI JOIN _cae_job_chunk c ON c.text_hash = t.text_hash"
-            for part in store.text_tables_sql(con, ", text")
-        )
-        found = store.query_pl(con, f"SELECT text_hash, any_value(text) AS text FROM ({parts}) GROUP BY text_hash")
-    finally:
-        con.unregister("_cae_job_chunk")
-    by_hash = dict(zip(found["text_hash"].to_list(), found["text"].to_list(), strict=True))
-    return [by_hash.get(h) or "" for h in hashes]
-
-
 class _Run:
     """One run's bookkeeping: pending rows, shards written, status with rate and ETA."""
 
@@ -205,7 +189,7 @@ class _Run:
         self.db_path, self.key, self.axis_model, self.max_tokens = db_path, key, axis_model, max_tokens
         self.total, self.done, self.started = total, done, time.monotonic()
         self.embedded_now, self.sequence = 0, int(time.time() * 1000) % 10_000_000
-        self.pending: list[tuple[list[str], np.ndarray]] = []
+        self.pending: list[tuple[list[str], np.ndarray, list[str]]] = []
         self.last_flush = time.monotonic()
         self.stop_reason: str | None = None
         self.flush_texts = FLUSH_TEXTS
@@ -213,17 +197,17 @@ class _Run:
                        "axes_version": axis_model.axes_version, "started_at": _now(), "total": total,
                        "done": done, "rate": None, "eta_s": None, "message": ""}  # fmt: skip
 
-    def add(self, hashes: list[str], vectors: np.ndarray) -> None:
-        self.pending.append((hashes, vectors))
-        n_pending = sum(len(h) for h, _ in self.pending)
+    def add(self, hashes: list[str], vectors: np.ndarray, texts: list[str]) -> None:
+        self.pending.append((hashes, vectors, texts))
+        n_pending = sum(len(h) for h, _, _ in self.pending)
         if n_pending >= self.flush_texts or time.monotonic() - self.last_flush >= FLUSH_SECONDS:
             self.flush()
 
     def flush(self) -> None:
         if self.pending:
-            hashes = [h for hs, _ in self.pending for h in hs]
-            vectors = np.concatenate([v for _, v in self.pending])
-            xy = self.axis_model.score(vectors)
+            hashes = [h for hs, _, _ in self.pending for h in hs]
+            vectors = np.concatenate([v for _, v, _ in self.pending])
+            xy = self.axis_model.score(vectors, [t for _, _, ts in self.pending for t in ts])
             self.sequence += 1
             shards.write(self.db_path, self.key, self.sequence,
                          shards.frame(hashes, vectors, self.axis_model.axes_version, xy, self.max_tokens))  # fmt: skip
@@ -258,11 +242,11 @@ def _embed_all(con, run: _Run, todo: list[str], encoder, stop_file: Path, progre
     with Bar(progress, len(todo), f"embedding ({run.key}), sample first", unit="text") as bar:
         for start in range(0, len(todo), FETCH):
             chunk = todo[start : start + FETCH]
-            texts = _texts(con, chunk)
+            texts = store.texts_for(con, chunk)
             for b in range(0, len(chunk), BATCH):
                 if _stop_requested(stop_file, run):
                     return
-                run.add(chunk[b : b + BATCH], encoder.encode(texts[b : b + BATCH]))
+                run.add(chunk[b : b + BATCH], encoder.encode(texts[b : b + BATCH]), texts[b : b + BATCH])
                 bar.update(len(chunk[b : b + BATCH]))
 
 

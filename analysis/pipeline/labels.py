@@ -5,7 +5,9 @@ One JSON object per line: ``language`` (en, fr, it, pt, hi or another code), ``p
 survival, self_expression; the axis follows from it), ``topic`` (the indicator it speaks to: held out whole by the
 grouped cross-validation), ``register`` (``opinion``: a short opinion; ``answer``: an assistant-style answer that
 leans to a pole without naming it), ``item`` (optional: statements that say the same thing in several languages
-share an item, so a translation of a held-out text is never in the fit) and ``text``. A CSV with the same columns
+share an item, so a translation of a held-out text is never in the fit), ``source`` (optional: which separately
+written set the statement belongs to; the held-out accuracy also scores each set by axes fitted on the others, an
+estimate for text by other writers; a statement without one is 'added') and ``text``. A CSV with the same columns
 is read as well.
 """
 
@@ -35,12 +37,14 @@ COLUMNS: dict[str, Any] = {
     "topic": pl.String,
     "register": pl.String,
     "item": pl.String,
+    "source": pl.String,
     "text": pl.String,
 }
 MAX_TEXT_CHARS = 4000
 MIN_PER_POLE = 10  # fewest statements a pole may have
 MIN_TOPICS = 2  # an axis needs this many topics for the topic-held-out estimate
 ADDED_TOPIC = "added"  # the topic of a statement added without one
+ADDED_SOURCE = "added"  # the source of a statement added without one
 
 
 class LabelError(ValueError):
@@ -73,7 +77,8 @@ def _clean_row(row: Any, where: str) -> tuple:
         raise LabelError(f"{where}: register {register!r} is not one of {', '.join(REGISTERS)}.")
     topic = str(row.get("topic") or "").strip().lower() or ADDED_TOPIC
     item = str(row.get("item") or "").strip() or _item_of(language, text)
-    return language, axis, pole, topic, register, item, text
+    source = str(row.get("source") or "").strip() or ADDED_SOURCE
+    return language, axis, pole, topic, register, item, source, text
 
 
 def _check_sizes(df: pl.DataFrame, source: str, topics: bool) -> None:
@@ -99,7 +104,7 @@ def validate_labels(rows: Any, source: str = "labels", topics: bool = True) -> p
     seen: dict[str, str] = {}
     out = []
     for row in cleaned:
-        text, pole = row[6], row[2]
+        text, pole = row[-1], row[2]
         if text in seen:
             if seen[text] != pole:
                 raise LabelError(f"{source}: the text {text[:60]!r} is labelled both {seen[text]} and {pole}.")
@@ -155,7 +160,7 @@ def as_labels(labels: Any = None) -> pl.DataFrame:
 
 def labels_version(labels: Any = None) -> str:
     """A short hash of the statements and their labels (the order of the rows does not matter)."""
-    df = as_labels(labels).sort(["language", "pole", "topic", "register", "item", "text"])
+    df = as_labels(labels).sort(["language", "pole", "topic", "register", "item", "source", "text"])
     canon = json.dumps(df.rows(), ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canon.encode("utf-8")).hexdigest()[:12]
 
@@ -171,7 +176,14 @@ def load_external(path: str | Path | None = None) -> pl.DataFrame:
     (topic 'external', register 'opinion')."""
     data = json.loads(Path(path or EXTERNAL_STATEMENTS).read_text(encoding="utf-8"))
     rows = [
-        {"language": lang, "pole": pole, "topic": "external", "register": "opinion", "text": text}
+        {
+            "language": lang,
+            "pole": pole,
+            "topic": "external",
+            "register": "opinion",
+            "source": "independent",
+            "text": text,
+        }
         for pole, by_lang in data["poles"].items()
         for lang, texts in by_lang.items()
         for text in texts
@@ -200,15 +212,16 @@ def labels_as_text(labels: pl.DataFrame, language: str) -> dict[str, str]:
     }
 
 
-def _parse_line(line: str, language: str, pole: str, items: Mapping[str, str]) -> dict:
+def _parse_line(line: str, language: str, pole: str, kept: Mapping[str, tuple[str, str]]) -> dict:
     parts = [p.strip() for p in line.split("|")]
     if len(parts) >= 3 and parts[1].lower() in REGISTERS:
         topic, register, text = parts[0], parts[1].lower(), "|".join(parts[2:]).strip()
     else:
         topic, register, text = ADDED_TOPIC, "opinion", line.strip()
     text = " ".join(text.split())
+    item, source = kept.get(text, (None, None))
     return {"language": language, "pole": pole, "topic": topic, "register": register, "text": text,
-            "item": items.get(text)}  # fmt: skip
+            "item": item, "source": source}  # fmt: skip
 
 
 def labels_with_text(
@@ -219,12 +232,12 @@ def labels_with_text(
 
     Returns (labels, errors, warnings); with errors, the returned labels are the unchanged input."""
     kept = labels.filter(~((pl.col("language") == language) & pl.col("pole").is_in(list(texts))))
-    items = dict(zip(labels["text"].to_list(), labels["item"].to_list()))
+    known = dict(zip(labels["text"].to_list(), zip(labels["item"].to_list(), labels["source"].to_list())))
     rows = kept.to_dicts()
     warnings = []
     for pole, block in texts.items():
         lines = [ln for ln in str(block).splitlines() if ln.strip()]
-        parsed = [_parse_line(ln, language, pole, items) for ln in lines]
+        parsed = [_parse_line(ln, language, pole, known) for ln in lines]
         rows += parsed
         added = sum(1 for r in parsed if r["topic"] == ADDED_TOPIC)
         if added:

@@ -61,7 +61,9 @@ def test_page_shows_map_people_llms_dispersion_and_validity(scored_demo_db, monk
     # held-out accuracy per axis and language, with n, the interval, the flags, and the research's judge beside it
     shown = next(df.value for df in at.dataframe if "held out" in df.value.columns)
     assert {"English", "French", "Italian", "Portuguese", "Hindi", "all languages"} <= set(shown["language"])
-    assert {"topics held out", "language held out", "the research's LLM judge"} == set(shown["held out"])
+    assert {"topics held out", "language held out", "other set held out", "the research's LLM judge"} == set(
+        shown["held out"]
+    )
     judge = shown[shown["held out"] == "the research's LLM judge"]
     assert sorted(judge["accuracy"].round(3)) == [0.783, 0.858]
     caption = _texts(at.caption)

@@ -15,10 +15,11 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import LeaveOneGroupOut, cross_val_predict
 
-from analysis import schema
+from analysis import schema, store
 from analysis.pipeline import axes, axes_store, embed, models, steps
 from analysis.pipeline import labels as label_sets
 from tests.helpers import make_small_db
@@ -56,8 +57,8 @@ def db(embedded_template, tmp_path) -> Path:
 
 
 def _small_labels(labels: pl.DataFrame, per_cell: int = 3) -> pl.DataFrame:
-    """A few statements per (language, pole, topic): a cheap custom labelled set of real statements."""
-    return labels.group_by("language", "pole", "topic", maintain_order=True).head(per_cell)
+    """A few statements per (language, pole, topic, source): a cheap custom labelled set of real statements."""
+    return labels.group_by("language", "pole", "topic", "source", maintain_order=True).head(per_cell)
 
 
 # ---------------------------------------------------------------------------------------------- the labelled set
@@ -152,15 +153,17 @@ def test_editing_one_language_as_text_blocks(labels):
 @pytest.mark.parametrize("scheme", axes.SCHEMES)
 def test_no_scored_statement_is_ever_fitted_on(labels, axis, scheme):
     """Fold membership, checked directly: a scored statement is never in the fit, nor is its translation (same
-    item), nor (topics) anything on its topic, nor (language) anything in its language; every statement of the
-    axis is scored exactly once."""
-    topics, langs, items = (labels[c].to_numpy() for c in ("topic", "language", "item"))
+    item), nor (topics) anything on its topic, nor (language) anything in its language, nor (source) anything from
+    its set; every statement of the axis is scored exactly once."""
+    topics, langs, items, sources = (labels[c].to_numpy() for c in ("topic", "language", "item", "source"))
     scored = []
     for fit_idx, test_idx in axes.held_out_splits(labels, axis, scheme):
         assert not set(fit_idx) & set(test_idx)
         assert not set(items[fit_idx]) & set(items[test_idx])
         if scheme == "topic":
             assert not set(topics[fit_idx]) & set(topics[test_idx])
+        elif scheme == "source":
+            assert len(set(sources[test_idx])) == 1 and sources[test_idx][0] not in set(sources[fit_idx])
         else:
             assert len(set(langs[test_idx])) == 1 and langs[test_idx][0] not in set(langs[fit_idx])
         scored.extend(test_idx.tolist())
@@ -168,24 +171,40 @@ def test_no_scored_statement_is_ever_fitted_on(labels, axis, scheme):
     assert sorted(scored) == sorted(on_axis.tolist())
 
 
+def _sklearn_mix(X_fit, t_fit, y_fit, X_test, t_test) -> np.ndarray:
+    """A second implementation of the axes' method from sklearn's parts: logistic regression on the embeddings,
+    mixed with one on TfidfVectorizer's character n-grams (probabilities averaged with weight MIX); the sign."""
+    emb = LogisticRegression(C=1.0, max_iter=2000).fit(X_fit, y_fit).predict_proba(X_test)[:, 1]
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=30_000, sublinear_tf=True)
+    words = LogisticRegression(C=3.0, max_iter=2000).fit(vec.fit_transform(t_fit), y_fit)
+    p = (1 - axes.MIX) * emb + axes.MIX * words.predict_proba(vec.transform(t_test))[:, 1]
+    return np.where(p > 0.5, 1, -1)
+
+
 def test_topic_held_out_accuracy_matches_an_independent_implementation_and_is_below_the_fitted_one(
     labels, default_vectors, default_fit
 ):
-    """sklearn's own leave-one-group-out over topics gives the same per-language figures as ours; scoring the
-    statements the axis was fitted on (the leak the scheme prevents) would give a clearly higher one."""
+    """sklearn's own parts, leaving one topic out at a time, give the same per-language figures as ours (within
+    a few statements: sklearn breaks ties among equally frequent n-grams differently and we round the stored
+    weights); scoring the statements the axis was fitted on (the leak the scheme prevents) would give a clearly
+    higher one."""
     table = default_fit.validity.filter(pl.col("scheme") == "topic")
     for axis in axes.AXIS_ORDER:
         part = labels.with_row_index("i").filter(pl.col("axis") == axis)
         X = default_vectors[part["i"].to_numpy()].astype(np.float64)
+        texts = np.asarray(part["text"].to_list(), dtype=object)
         y = np.where(part["pole"].to_numpy() == axes.AXIS_POLES[axis][1], 1, -1)
-        clf = LogisticRegression(C=1.0, max_iter=2000)
-        pred = cross_val_predict(clf, X, y, groups=part["topic"].to_numpy(), cv=LeaveOneGroupOut())
+        topics = part["topic"].to_numpy()
+        pred = np.zeros_like(y)
+        for topic in set(topics):
+            test = topics == topic
+            pred[test] = _sklearn_mix(X[~test], texts[~test], y[~test], X[test], texts[test])
         for lang in schema.LANGUAGES:
             m = part["language"].to_numpy() == lang
             ours = table.filter((pl.col("axis") == axis) & (pl.col("language") == lang))
             assert ours["n"].item() == m.sum()
-            assert ours["correct"].item() == int((pred[m] == y[m]).sum())
-        fitted_acc = (clf.fit(X, y).predict(X) == y).mean()
+            assert abs(ours["correct"].item() - int((pred[m] == y[m]).sum())) <= max(3, 0.01 * m.sum())
+        fitted_acc = (_sklearn_mix(X, texts, y, X, texts) == y).mean()
         held_out = table.filter((pl.col("axis") == axis) & (pl.col("language") == axes.ALL))["accuracy"].item()
         assert fitted_acc > held_out + 0.1, (axis, fitted_acc, held_out)
 
@@ -201,11 +220,25 @@ def test_wilson_interval_and_the_flag_by_hand():
     assert cell[-1] is True and cell[6] == pytest.approx(0.5779, abs=1e-3)
 
 
+def test_the_default_axes_on_text_by_other_writers(default_fit):
+    """'Other set held out' (each separately written set scored by axes fitted on the others) is the closest
+    estimate for new text on the map's indicators: the issue's bar, >= 0.80 per axis overall, and >= 0.75 in every
+    language (measured 0.78-0.84 per language and axis, n = 468-528; docs/axes.md)."""
+    table = default_fit.validity.filter(pl.col("scheme") == "source")
+    overall = table.filter(pl.col("language") == axes.ALL)
+    assert overall.height == 2 and (overall["n"] >= 2000).all()
+    assert (overall["accuracy"] >= 0.8).all(), overall
+    per_language = table.filter(pl.col("language") != axes.ALL)
+    assert set(per_language["language"]) == set(schema.LANGUAGES)
+    assert (per_language["accuracy"] >= 0.75).all(), per_language
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="Issue 10 asks for >= 0.80 held-out accuracy in every language on the project's own labelled set. Not "
-    "reached with multilingual-e5-small-q4 + logistic regression on 1,680 statements: topics held out 0.70-0.79 per "
-    "language and axis, language held out 0.71-0.79 (n = 168 per cell; docs/axes.md). Strict: it fails once met.",
+    reason="Issue 10 asks for >= 0.80 held-out accuracy in every language on the project's own labelled set. Met "
+    "overall for text by other writers ('other set held out' 0.825 / 0.807), not in every cell: French and Italian "
+    "on the traditional / secular-rational axis 0.78 / 0.80, and a topic or a language the statements do not cover "
+    "0.73-0.80 (4,980 statements, n = 468-528 per cell; docs/axes.md). Strict: it fails once met.",
 )
 def test_the_default_axes_reach_0_8_held_out_in_every_language(default_fit):
     table = default_fit.validity.filter(pl.col("language") != axes.ALL)
@@ -269,24 +302,35 @@ def test_the_shipped_vectors_are_what_the_default_model_makes(labels):
 
 
 def test_coordinates_are_signed_scaled_decisions_and_probabilities(labels, default_fit, default_vectors):
+    """The probability is sklearn's mix of the two classifiers (embeddings, n-grams) fitted on the axis's
+    statements, within the rounding of the stored weights; the coordinate has the probability's sign (0 at 0.5),
+    and the poles' mean coordinates are 2 apart around 0."""
     m = default_fit.axis_model
-    xy = m.score(default_vectors)
-    p = m.probability(default_vectors)
+    texts = labels["text"].to_list()
+    xy = m.score(default_vectors, texts)
+    p = m.probability(default_vectors, texts)
     for axis in axes.AXIS_ORDER:
         col = axes.AXIS_ORDER.index(axis)
         part = labels.with_row_index("i").filter(pl.col("axis") == axis)
         idx = part["i"].to_numpy()
         y = np.where(part["pole"].to_numpy() == axes.AXIS_POLES[axis][1], 1, -1)
-        clf = LogisticRegression(C=1.0, max_iter=2000).fit(default_vectors[idx].astype(np.float64), y)
-        decision = clf.decision_function(default_vectors[idx].astype(np.float64))
-        np.testing.assert_allclose(np.sign(xy[idx, col]), np.sign(decision))
-        np.testing.assert_allclose(p[idx, col], 1 / (1 + np.exp(-decision)), atol=1e-6)
+        X, t = default_vectors[idx].astype(np.float64), np.asarray(texts, dtype=object)[idx]
+        emb = LogisticRegression(C=1.0, max_iter=2000).fit(X, y).predict_proba(X)[:, 1]
+        vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=30_000, sublinear_tf=True)
+        words = LogisticRegression(C=3.0, max_iter=2000).fit(vec.fit_transform(t), y).predict_proba(vec.transform(t))
+        expected = (1 - axes.MIX) * emb + axes.MIX * words[:, 1]
+        assert np.abs(p[idx, col] - expected).mean() < 0.005
+        assert (np.sign(xy[idx, col]) == np.sign(p[idx, col] - 0.5)).all()
         # typical statements of each pole sit near -1 and +1: the poles' means are 2 apart, 0 between them
         pos, neg = xy[idx[y > 0], col].mean(), xy[idx[y < 0], col].mean()
         assert pos - neg == pytest.approx(2.0, abs=1e-6)
         assert pos == pytest.approx(1.0, abs=0.2) and neg == pytest.approx(-1.0, abs=0.2)
     with pytest.raises(ValueError, match="dimensions"):
-        m.score(np.zeros((2, 10)))
+        m.score(np.zeros((2, 10)), ["a", "b"])
+    with pytest.raises(ValueError, match="texts"):
+        m.score(default_vectors[:2])
+    with pytest.raises(ValueError, match="one text per embedding"):
+        m.score(default_vectors[:2], ["only one"])
 
 
 def test_score_texts_keeps_input_order_and_places_unseen_clear_statements():
@@ -317,7 +361,10 @@ def test_score_db_stores_scores_validity_and_the_fit_under_the_axes_version(db, 
     con = duckdb.connect(str(db), read_only=True)
     scores = axes_store.load_axis_scores(con)
     vectors = embed.load_embeddings(con, None, scores["text_hash"].to_list())
-    expected = default_fit.axis_model.score(vectors)
+    texts = dict(
+        con.execute(f"SELECT text_hash, any_value(text) FROM ({store.text_sources_sql(con)}) GROUP BY 1").fetchall()
+    )
+    expected = default_fit.axis_model.score(vectors, [texts[h] for h in scores["text_hash"].to_list()])
     np.testing.assert_allclose(scores.select(schema.AXIS_X, schema.AXIS_Y).to_numpy(), expected, atol=1e-6)
     assert axes_store.load_axis_validity(con).equals(axes_store.sort_validity(default_fit.validity))
     assert axes_store.stored_fit(con).axes_version == summary["axes_version"]
@@ -430,7 +477,7 @@ def test_cli_validity_with_a_labels_file_and_score_db(db, labels, tmp_path, caps
     payload = json.loads(capsys.readouterr().out)
     assert payload["model"] == models.DEFAULT_MODEL and payload["flag_at"] == 0.6
     assert {r["language"] for r in payload["validity"]} == {*schema.LANGUAGES, "all"}
-    assert {r["scheme"] for r in payload["validity"]} == {"topic", "language"}
+    assert {r["scheme"] for r in payload["validity"]} == set(axes.SCHEMES)
     assert payload["reference_accuracy"] == {"secular": 0.858, "self_expression": 0.783}
 
     mine = tmp_path / "mine.jsonl"
@@ -453,9 +500,10 @@ def test_cli_validity_with_a_labels_file_and_score_db(db, labels, tmp_path, caps
 
 def _tiny_rows(flipped_de: int) -> tuple[pl.DataFrame, np.ndarray]:
     """Hand-built labelled rows on the self-expression axis only: 16 English and 16 French statements, 8 per pole,
-    4 topics, one item each (no translations). Feature 0 is +3 on the positive pole and -3 on the negative one,
+    4 topics, two sources, one item each (no translations). Feature 0 is +3 on the positive pole and -3 on the negative one,
     except for ``flipped_de`` French rows (alternating poles) whose vector points at the other pole, so every
-    classifier fitted on the clean majority places exactly those rows on the wrong side."""
+    classifier fitted on the clean majority places exactly those rows on the wrong side. Every row has the same
+    text, so the n-gram reader learns nothing and the embeddings decide."""
     neg, pos = axes.AXIS_POLES[schema.AXIS_X]
     rows, vecs = [], []
     rng = np.random.default_rng(0)
@@ -465,7 +513,11 @@ def _tiny_rows(flipped_de: int) -> tuple[pl.DataFrame, np.ndarray]:
             sign = 1.0 if pole == pos else -1.0
             if lang == "fr" and i < flipped_de:
                 sign = -sign
-            rows.append({"language": lang, "pole": pole, "topic": f"t{i % 4}", "item": f"{lang}{i}"})
+            source = "a" if i < 8 else "b"
+            rows.append(
+                {"language": lang, "pole": pole, "topic": f"t{i % 4}", "item": f"{lang}{i}", "source": source,
+                 "text": "the same words for every statement"}
+            )  # fmt: skip
             vecs.append([3.0 * sign, rng.normal(scale=0.1)])
     return pl.DataFrame(rows), np.asarray(vecs)
 

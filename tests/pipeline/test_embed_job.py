@@ -117,10 +117,10 @@ def test_the_pages_read_the_shards_scores_as_an_independent_scoring_gives_them(k
         scores = axes_store.load_axis_scores(con)  # nothing scored in the database: the shards alone
         assert scores.height == len(order)
         some = order[:6]
-        texts = embed_job._texts(con, some)
+        texts = store.texts_for(con, some)
     finally:
         con.close()
-    expected = axes.fit_axes(None, DEFAULT_MODEL).score(embed.embed_texts(texts))
+    expected = axes.fit_axes(None, DEFAULT_MODEL).score(embed.embed_texts(texts), texts)
     got = scores.filter(scores["text_hash"].is_in(some)).sort("text_hash")
     by_hash = dict(zip(some, expected.tolist(), strict=True))
     for h, x, y in got.iter_rows():
