@@ -62,7 +62,7 @@ def run(n: int, lengths: list[int], seed: int) -> dict:
         emb = enc.encode(texts)
         seconds = time.perf_counter() - t
         name = "full" if limit is None else f"first {limit} tokens"
-        rows[name] = {"seconds": seconds, "texts_per_s": n / seconds, **accuracy(axis_model.score(emb), grid)}
+        rows[name] = {"seconds": seconds, "texts_per_s": n / seconds, **accuracy(axis_model.score(emb, texts), grid)}
     full = rows["full"]["seconds"]
     for r in rows.values():
         r["ratio"] = full / r["seconds"]
