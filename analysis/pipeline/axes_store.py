@@ -92,13 +92,23 @@ def _write_run(con: duckdb.DuckDBPyConnection, fit: axes.Fitted, source: str, sc
         con.unregister("_cae_validity")
 
 
-def _score_stored(con: duckdb.DuckDBPyConnection, axis_model: axes.AxisModel, hashes: list[str], chunk: int = 50_000):
+def _score_stored(
+    con: duckdb.DuckDBPyConnection, axis_model: axes.AxisModel, hashes: list[str], chunk: int = 50_000, say: Any = None
+):
+    """Scores of the stored texts ``hashes`` (their vectors and, for the n-gram reader, their texts), a chunk at a
+    time; ``say(message)`` after each chunk with the count and the time left (the reader takes about 2 ms per
+    long answer: minutes for the full release)."""
     parts = []
+    start_t = time.perf_counter()
     for start in range(0, len(hashes), chunk):
         part = hashes[start : start + chunk]
         texts = store.texts_for(con, part) if axis_model.reads_texts else None
         xy = axis_model.score(store.load_vectors(con, axis_model.model, part), texts)
         parts.append(pl.DataFrame({"text_hash": part, axes.AXIS_X: xy[:, 0], axes.AXIS_Y: xy[:, 1]}))
+        done = start + len(part)
+        if say is not None and done < len(hashes):
+            left = (time.perf_counter() - start_t) / done * (len(hashes) - done)
+            say(f"Re-scored {done:,} of {len(hashes):,} stored texts; about {left / 60:.0f} min left…")
     return pl.concat(parts) if parts else pl.DataFrame(schema=axes.SCORE_COLUMNS)
 
 
@@ -160,7 +170,7 @@ def rescore_stored(
     fit = axes.fitted(labels, model)
     hashes = store.embedded_hashes(con, model_key(model))
     say(f"Re-scoring {len(hashes):,} stored embeddings…")
-    return _score_stored(con, fit.axis_model, hashes), fit.validity
+    return _score_stored(con, fit.axis_model, hashes, say=say), fit.validity
 
 
 # --------------------------------------------------------------------------------------------------
