@@ -28,18 +28,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import numpy as np  # noqa: E402
+from bench_axes import best_time  # noqa: E402
 from bench_truncation import accuracy, labelled_answers  # noqa: E402
 
 from analysis.pipeline import axes, models  # noqa: E402
-
-
-def best(fn, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def run(n_score: int, n_accuracy: int, seed: int) -> dict:
@@ -49,8 +41,8 @@ def run(n_score: int, n_accuracy: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     vecs = rng.normal(size=(n_score, full.weights.shape[1]))
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    t_alone = best(lambda: alone.score(vecs))
-    t_full = best(lambda: full.score(vecs, texts[:n_score]))
+    t_alone = best_time(lambda: alone.score(vecs), 3)
+    t_full = best_time(lambda: full.score(vecs, texts[:n_score]), 3)
     encoder = models.as_model(models.DEFAULT_MODEL)
     encoder.encode(texts[:2])  # warm up
     t = time.perf_counter()
