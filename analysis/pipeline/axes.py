@@ -259,10 +259,12 @@ def _fit_axis(
     return w, b, pair[1], float(scale)
 
 
-def fit_from(rows: pl.DataFrame, vectors: np.ndarray, key: str, labels_version: str) -> AxisModel:
+def fit_from(
+    rows: pl.DataFrame, vectors: np.ndarray, key: str, labels_version: str, counts: lexical.Counts | None = None
+) -> AxisModel:
     """Fit both axes on the labelled rows, their vectors (row order) and their texts."""
     X = np.asarray(vectors, dtype=np.float64)
-    counts = lexical.Counts.of(rows["text"].to_list())
+    counts = counts or lexical.Counts.of(rows["text"].to_list())
     weights, bias, readers, scale = [], [], [], []
     for axis in AXIS_ORDER:
         idx, y = _axis_data(rows, axis)
@@ -358,10 +360,10 @@ def _cell(axis: str, scheme: str, language: str, ok: np.ndarray) -> tuple:
     return axis, scheme, language, n, k, (k / n if n else float("nan")), lo, hi, bool(not n or lo <= FLAG_AT)
 
 
-def held_out_validity(rows: pl.DataFrame, vectors: np.ndarray) -> pl.DataFrame:
+def held_out_validity(rows: pl.DataFrame, vectors: np.ndarray, counts: lexical.Counts | None = None) -> pl.DataFrame:
     """Held-out accuracy per axis, scheme and language (plus 'all'): VALIDITY_COLUMNS."""
     X = np.asarray(vectors, dtype=np.float64)
-    counts = lexical.Counts.of(rows["text"].to_list())
+    counts = counts or lexical.Counts.of(rows["text"].to_list())
     langs_all = rows["language"].to_numpy()
     out = []
     for axis in AXIS_ORDER:
@@ -491,8 +493,9 @@ def fitted(labels: Any = None, model: Any = None, progress: Any = None, validity
     found = _shipped(key, version, rows)
     if found is None:
         vectors = label_vectors(rows["text"].to_list(), model, progress)
-        axis_model = fit_from(rows, vectors, key, version)
-        table = held_out_validity(rows, vectors) if validity else pl.DataFrame(schema=VALIDITY_COLUMNS)
+        counts = lexical.Counts.of(rows["text"].to_list())  # the statements' n-grams, counted once for both
+        axis_model = fit_from(rows, vectors, key, version, counts)
+        table = held_out_validity(rows, vectors, counts) if validity else pl.DataFrame(schema=VALIDITY_COLUMNS)
         found = Fitted(axis_model, table, rows)
     _FITS[(key, version)] = found
     return found
@@ -519,8 +522,9 @@ def write_shipped(labels: Any = None, model: Any = None, progress: Any = None) -
     all_vectors = label_vectors(texts + extra, model, progress)
     vectors = all_vectors[: len(texts)]
     version = label_sets.labels_version(rows)
-    axis_model = fit_from(rows, vectors, key, version)
-    table = held_out_validity(rows, vectors)
+    counts = lexical.Counts.of(texts)
+    axis_model = fit_from(rows, vectors, key, version, counts)
+    table = held_out_validity(rows, vectors, counts)
     fit_path, vec_path = shipped_paths(key)
     AXES_DIR.mkdir(parents=True, exist_ok=True)
     now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
